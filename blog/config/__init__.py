@@ -1,0 +1,1 @@
+"""The blog's own settings live in _config/app-config.yaml under apps.blog."""

@@ -1,0 +1,1 @@
+"""Plumbing shared by the six apps: configuration, app factory, database, Redis, CLI."""

@@ -1,0 +1,168 @@
+"""``rose-ash``: the operators' command line.
+
+Every command loads the configuration of ``ROSE_ASH_ENV`` (dev when unset)
+and stops with one clear line, not a traceback, when something it needs is
+missing or unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+from .config import APP_NAMES, ConfigError, Settings, load_settings
+from .db import ServiceUnavailable, address_of, make_engine, make_sessionmaker, wait_for_services
+from .logs import configure_logging
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Run, migrate and look after the Rose Ash apps."""
+    configure_logging()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema: migrations and the generated schema.sql."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Migrate to this revision.")
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations (alembic upgrade) under an advisory lock."""
+    from . import migrations
+
+    settings = _settings()
+    asyncio.run(wait_for_services(settings, settings.startup_timeout, redis_needed=False))
+    migrations.upgrade(settings.database_url, revision)
+    click.echo(f"Database {address_of(settings.database_url)} migrated to {revision} ({', '.join(migrations.heads())}).")
+
+
+@db.command("wait")
+@click.option("--timeout", type=float, default=None, help="Seconds to keep trying; default: startup_timeout.")
+@click.option("--redis/--no-redis", default=True, show_default=True, help="Wait for Redis as well.")
+def db_wait(timeout: float | None, redis: bool) -> None:
+    """Wait until PostgreSQL (and Redis) accept connections, or give up."""
+    settings = _settings()
+    timeout = settings.startup_timeout if timeout is None else timeout
+    asyncio.run(wait_for_services(settings, timeout, redis_needed=redis))
+    click.echo(f"PostgreSQL at {address_of(settings.database_url)} is ready" + (" and so is Redis." if redis else "."))
+
+
+@db.command("schema-sql")
+@click.option("--check", is_flag=True, help="Fail instead of writing when schema.sql is out of date.")
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Write here instead of schema.sql.")
+def db_schema_sql(check: bool, output: Path | None) -> None:
+    """Regenerate schema.sql from the migrations (no database needed)."""
+    from . import migrations
+
+    target = output or migrations.SCHEMA_SQL
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != migrations.render_schema_sql():
+            raise click.ClickException(
+                f"{target} does not match the migrations; run 'rose-ash db schema-sql' and commit the result"
+            )
+        click.echo(f"{target} matches the migrations.")
+        return
+    changed = migrations.write_schema_sql(target)
+    click.echo(f"{'Wrote' if changed else 'Unchanged:'} {target}")
+
+
+@cli.command("seed-demo")
+@click.option(
+    "--ghost-export", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="A Ghost export file to load the demo posts from (default: the fixtures' v4 export).",
+)
+def seed_demo(ghost_export: Path | None) -> None:
+    """Load demo members, posts, products and events (dev and test only)."""
+    from shared.services.demo import DEMO_PASSWORD, DemoDataRefused, seed_demo as load
+
+    settings = _settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                report = await load(session, settings, ghost_export)
+        finally:
+            await engine.dispose()
+        created = ", ".join(f"{number} {what}" for what, number in report.created.items()) or "nothing new"
+        click.echo(f"Demo data in {address_of(settings.database_url)}: created {created}.")
+        for note in report.notes:
+            click.echo(f"  {note}")
+        click.echo(f"Demo members alice, bob and admin sign in with the password '{DEMO_PASSWORD}'.")
+
+    try:
+        asyncio.run(run())
+    except DemoDataRefused as error:
+        raise click.ClickException(str(error)) from error
+
+
+@cli.command("serve")
+@click.argument("app", type=click.Choice(APP_NAMES))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=None, help="Port to listen on; default: the app's dev port.")
+def serve(app: str, host: str, port: int | None) -> None:
+    """Serve one app with Hypercorn, after waiting for PostgreSQL and Redis."""
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+
+    settings = _settings()
+    port = port or settings.app(app).dev_port
+    asyncio.run(wait_for_services(settings, settings.startup_timeout))
+    application = importlib.import_module(f"{app}.app").create_app(settings)
+    config = Config()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.graceful_timeout = 5
+    click.echo(f"{app}: serving {settings.app(app).public_url} on http://{host}:{port}")
+    asyncio.run(hypercorn_serve(application, config))
+
+
+@cli.command("run")
+def run() -> None:
+    """Start PostgreSQL, Redis and all six apps for development (make run)."""
+    from .runner import run_everything
+
+    sys.exit(run_everything())
+
+
+def _attach_optional_groups() -> None:
+    try:
+        from federation.activitylog.cli import activitylog
+    except ImportError:
+        return
+    cli.add_command(activitylog)
+
+
+_attach_optional_groups()
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except ConfigError as error:
+        click.echo(f"rose-ash: {error}", err=True)
+        sys.exit(2)
+    except ServiceUnavailable as error:
+        click.echo(f"rose-ash: {error}; giving up. Check that it is running and that the URL is right.", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

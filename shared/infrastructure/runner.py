@@ -1,0 +1,116 @@
+"""``make run``: everything on one machine, stopped together.
+
+Starts PostgreSQL and Redis (embedded, data under ``.run/``) unless both
+``DATABASE_URL`` and ``REDIS_URL`` are set, migrates, loads the demo data,
+then runs the six apps as child processes until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit
+
+import click
+
+from . import migrations
+from .config import APP_NAMES, REPO_ROOT, load_settings
+from .db import wait_for_services
+from .devstack import DevStackError, EmbeddedPostgres, EmbeddedRedis
+
+RUN_DIR = REPO_ROOT / ".run"
+
+
+def _say(message: str) -> None:
+    click.echo(f"[make run] {message}", err=False)
+
+
+def run_everything() -> int:
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    env = dict(os.environ)
+    env.setdefault("ROSE_ASH_ENV", "dev")
+    embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+    children: dict[str, subprocess.Popen] = {}
+    try:
+        if not (env.get("DATABASE_URL") and env.get("REDIS_URL")):
+            settings = load_settings(env=env["ROSE_ASH_ENV"], environ=env)
+            if not env.get("DATABASE_URL"):
+                parts = urlsplit(settings.database_url)
+                postgres = EmbeddedPostgres(RUN_DIR / "postgres", parts.port or 55432, parts.path.lstrip("/"))
+                _say(f"starting PostgreSQL 16 on 127.0.0.1:{postgres.port} (data in {postgres.data_dir})")
+                postgres.start()
+                embedded.append(postgres)
+                env["DATABASE_URL"] = postgres.url
+            if not env.get("REDIS_URL"):
+                port = urlsplit(settings.redis_url).port or 56379
+                redis_server = EmbeddedRedis(RUN_DIR / "redis", port)
+                _say(f"starting Redis on 127.0.0.1:{port} (data in {redis_server.data_dir})")
+                redis_server.start()
+                embedded.append(redis_server)
+                env["REDIS_URL"] = redis_server.url
+        else:
+            _say("using PostgreSQL and Redis from DATABASE_URL and REDIS_URL")
+
+        settings = load_settings(env=env["ROSE_ASH_ENV"], environ=env)
+        asyncio.run(wait_for_services(settings, settings.startup_timeout))
+        _say("migrating the database")
+        migrations.upgrade(settings.database_url)
+        if settings.demo_data:
+            _say("loading demo data")
+            subprocess.run([sys.executable, "-m", "shared.infrastructure.cli", "seed-demo"], env=env, check=True,
+                           cwd=REPO_ROOT, stdin=subprocess.DEVNULL)
+
+        for name in APP_NAMES:
+            children[name] = subprocess.Popen(
+                [sys.executable, "-m", "shared.infrastructure.cli", "serve", name],
+                env=env, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+            )
+        _say("the apps are starting:")
+        for name in APP_NAMES:
+            _say(f"  {name:<11} {settings.app(name).public_url}")
+        _say("press Ctrl-C to stop everything")
+
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    _say(f"{name} exited with status {child.returncode}; stopping everything")
+                    return 1
+            time.sleep(0.5)
+        return 0
+    except (DevStackError, subprocess.CalledProcessError) as error:
+        _say(f"could not start: {error}")
+        return 1
+    finally:
+        _stop(children, embedded)
+
+
+def _stop(children: dict[str, subprocess.Popen], embedded: list) -> None:
+    running = {name: child for name, child in children.items() if child.poll() is None}
+    if running:
+        _say(f"stopping {', '.join(running)}")
+    for child in running.values():
+        child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in running.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    for server in reversed(embedded):
+        _say(f"stopping {type(server).__name__.removeprefix('Embedded')}")
+        server.stop()
+    if children or embedded:
+        _say("stopped")

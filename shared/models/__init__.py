@@ -1,0 +1,21 @@
+"""Every ORM model of Rose Ash, one module per domain.
+
+Importing this package registers all tables on ``Base.metadata`` so that
+relationships across domains resolve.
+"""
+
+from .base import Base
+from .blog import Author, NavigationItem, Post, Tag, post_authors, post_tags
+from .cart import Cart, CartItem, Order, OrderLine, Payment
+from .events import Booking, Calendar, EventEntry, Ticket
+from .federation import APActivity, APActor, APFollow, APKey, APObject, Notification
+from .market import Category, Market, Producer, Product
+from .members import Member
+from .newsletters import Newsletter, Subscription
+
+__all__ = [
+    "APActivity", "APActor", "APFollow", "APKey", "APObject", "Author", "Base", "Booking", "Calendar", "Cart",
+    "CartItem", "Category", "EventEntry", "Market", "Member", "NavigationItem", "Newsletter", "Notification",
+    "Order", "OrderLine", "Payment", "Post", "Producer", "Product", "Subscription", "Tag", "Ticket",
+    "post_authors", "post_tags",
+]

@@ -1,0 +1,1 @@
+"""Domain service implementations, found through ``shared.services.registry``."""
