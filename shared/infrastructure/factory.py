@@ -177,10 +177,14 @@ def _install_request_hooks(app: Quart, settings: Settings) -> None:
         return response
 
 
-def _error_response(status: int, title: str, message: str) -> Any:
+async def _error_response(status: int, title: str, message: str) -> Response:
     if wants_json():
-        return jsonify({"error": title, "message": message, "status": status}), status
-    return render_template("error.html", status=status, title=title, message=message)
+        response = jsonify({"error": title, "message": message, "status": status})
+    else:
+        html = await render_template("error.html", status=status, title=title, message=message)
+        response = await current_app.make_response(html)
+    response.status_code = status
+    return response
 
 
 def _install_error_handlers(app: Quart) -> None:
@@ -202,12 +206,11 @@ def _install_error_handlers(app: Quart) -> None:
         }
         title = titles.get(status, error.name)
         message = messages.get(status) if status in messages and error.description == type(error).description else None
-        rendered = await _error_response(status, title, message or error.description or title)
-        return _with_status(rendered, status)
+        return await _error_response(status, title, message or error.description or title)
 
     @app.errorhandler(CSRFError)
     async def csrf_error(error: CSRFError) -> Any:
-        return _with_status(await _error_response(400, "Form expired", error.description), 400)
+        return await _error_response(400, "Form expired", error.description)
 
     @app.errorhandler(Exception)
     async def unexpected_error(error: Exception) -> Any:
@@ -215,20 +218,13 @@ def _install_error_handlers(app: Quart) -> None:
         if service is not None:
             outages.down(service, dbmod.describe(error))
             message = "The site is briefly unavailable. Please try again in a minute."
-            rendered = await _error_response(503, "Temporarily unavailable", message)
-            response = await current_app.make_response(_with_status(rendered, 503))
+            response = await _error_response(503, "Temporarily unavailable", message)
             response.headers["Retry-After"] = "30"
             return response
         log.exception("request %s failed", g.get("request_id", "-"))
         message = f"Something went wrong on our side. If it keeps happening, quote reference {g.get('request_id', '-')}."
-        return _with_status(await _error_response(500, "Server error", message), 500)
+        return await _error_response(500, "Server error", message)
 
-
-
-def _with_status(rendered: Any, status: int) -> Any:
-    if isinstance(rendered, tuple):
-        return rendered
-    return rendered, status
 
 
 def _install_health(app: Quart, settings: Settings, name: str) -> None:

@@ -64,7 +64,8 @@ class DemoReport:
     notes: list[str] = field(default_factory=list)
 
     def count(self, what: str, number: int = 1) -> None:
-        self.created[what] = self.created.get(what, 0) + number
+        if number:
+            self.created[what] = self.created.get(what, 0) + number
 
 
 class DemoDataRefused(RuntimeError):

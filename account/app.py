@@ -1,0 +1,21 @@
+"""Account: a member's dashboard, newsletters, tickets and bookings."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+try:
+    from . import path_setup  # noqa: F401
+except ImportError:  # loaded as a top-level module from inside account/
+    import path_setup  # type: ignore[no-redef]  # noqa: F401
+
+from shared.infrastructure.config import Settings
+from shared.infrastructure.factory import create_base_app
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    from account.bp.pages import bp as pages
+
+    app = create_base_app("account", settings)
+    app.register_blueprint(pages)
+    return app

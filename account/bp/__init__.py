@@ -1,0 +1,1 @@
+"""The account app's blueprints."""

@@ -1,0 +1,1 @@
+"""The account app's own settings live in _config/app-config.yaml under apps.account."""

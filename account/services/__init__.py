@@ -1,0 +1,1 @@
+"""Queries behind the account app's pages."""

@@ -1,0 +1,63 @@
+"""The cart page and the forms that change it."""
+
+from __future__ import annotations
+
+from quart import Blueprint, abort, redirect, render_template, request, session
+
+from cart.services import MAX_QUANTITY, add_to_cart, cart_lines, find_cart, new_cart_key, remove_from_cart, totals
+from shared.infrastructure.db import get_session
+from shared.services.registry import services
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+async def index():
+    db = get_session()
+    lines = await cart_lines(db, await find_cart(db, session.get("cart_key")))
+    return await render_template("cart/index.html", lines=lines, totals=totals(lines))
+
+
+@bp.get("/add/<int:product_id>")
+async def add_form(product_id: int):
+    product = await services.market.get_product(get_session(), product_id)
+    if product is None:
+        abort(404)
+    return await render_template("cart/add.html", product=product, quantity="1", errors=[])
+
+
+def _whole_number(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 6 else None
+
+
+@bp.post("/add")
+async def add():
+    form = await request.form
+    db = get_session()
+    product_id = _whole_number(form.get("product_id"))
+    product = await services.market.get_product(db, product_id) if product_id is not None else None
+    if product is None:
+        message = "That product is not in the market (any more). Choose a product from the market and try again."
+        return await render_template("cart/add.html", product=None, quantity="1", errors=[message]), 400
+    quantity = _whole_number(form.get("quantity"))
+    errors = []
+    if quantity is None or not 1 <= quantity <= MAX_QUANTITY:
+        errors.append(f"Quantity must be a whole number from 1 to {MAX_QUANTITY}.")
+    elif not product.in_stock:
+        errors.append(f"{product.name} is sold out.")
+    if errors:
+        return await render_template("cart/add.html", product=product, quantity=form.get("quantity", ""), errors=errors), 400
+    cart_key = session.get("cart_key") or new_cart_key()
+    session["cart_key"] = cart_key
+    await add_to_cart(db, cart_key, product.id, quantity)
+    return redirect("/")
+
+
+@bp.post("/remove")
+async def remove():
+    form = await request.form
+    product_id = _whole_number(form.get("product_id"))
+    if product_id is None or not await remove_from_cart(get_session(), session.get("cart_key", ""), product_id):
+        abort(400, "That product is not in your cart.")
+    return redirect("/")

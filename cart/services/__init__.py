@@ -1,0 +1,78 @@
+"""The visitor's cart. Product names and prices come from the market service."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from shared.contracts.dtos import ProductDTO
+from shared.models import Cart, CartItem
+from shared.services.registry import services
+
+MAX_QUANTITY = 99
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product: ProductDTO
+    quantity: int
+
+    @property
+    def subtotal_minor(self) -> int:
+        return self.product.price_minor * self.quantity
+
+
+def new_cart_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def find_cart(session: AsyncSession, cart_key: str | None) -> Cart | None:
+    if not cart_key:
+        return None
+    return await session.scalar(
+        select(Cart).where(Cart.session_key == cart_key).options(selectinload(Cart.items))
+    )
+
+
+async def cart_lines(session: AsyncSession, cart: Cart | None) -> list[CartLine]:
+    if cart is None or not cart.items:
+        return []
+    products = await services.market.get_products(session, [item.product_id for item in cart.items])
+    return [CartLine(products[item.product_id], item.quantity) for item in cart.items if item.product_id in products]
+
+
+def totals(lines: list[CartLine]) -> dict[str, int]:
+    """The total per currency; a cart normally holds one currency."""
+    result: dict[str, int] = {}
+    for line in lines:
+        result[line.product.currency] = result.get(line.product.currency, 0) + line.subtotal_minor
+    return result
+
+
+async def add_to_cart(session: AsyncSession, cart_key: str, product_id: int, quantity: int) -> int:
+    """Add ``quantity`` of a product; returns the new quantity in the cart (at most MAX_QUANTITY)."""
+    cart = await find_cart(session, cart_key)
+    if cart is None:
+        cart = Cart(session_key=cart_key, items=[])
+        session.add(cart)
+    item = next((item for item in cart.items if item.product_id == product_id), None)
+    if item is None:
+        item = CartItem(product_id=product_id, quantity=min(quantity, MAX_QUANTITY))
+        cart.items.append(item)
+    else:
+        item.quantity = min(item.quantity + quantity, MAX_QUANTITY)
+    await session.flush()
+    return item.quantity
+
+
+async def remove_from_cart(session: AsyncSession, cart_key: str, product_id: int) -> bool:
+    cart = await find_cart(session, cart_key)
+    item = next((item for item in cart.items if item.product_id == product_id), None) if cart else None
+    if item is None:
+        return False
+    await session.delete(item)
+    return True

@@ -1,0 +1,1 @@
+"""The federation app's own settings live in _config/app-config.yaml under apps.federation."""

@@ -1,0 +1,1 @@
+"""The market app's blueprints."""

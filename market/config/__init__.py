@@ -1,0 +1,1 @@
+"""The market app's own settings live in _config/app-config.yaml under apps.market."""

@@ -1,0 +1,8 @@
+"""Put the repository root on sys.path, so `shared` imports when market/ is the working folder."""
+
+import sys
+from pathlib import Path
+
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)

@@ -1,0 +1,133 @@
+"""The cart: empty at first, filled by a form POST, names and prices from the market service."""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+from tests.conftest import asyncpg_dsn
+from tests.helpers import csrf_from, text_of
+
+
+async def _product_id(database_url: str, slug: str) -> int:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return await connection.fetchval("SELECT id FROM products WHERE slug = $1", slug)
+    finally:
+        await connection.close()
+
+
+async def _cart_item_count(database_url: str) -> int:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return await connection.fetchval("SELECT count(*) FROM cart_items")
+    finally:
+        await connection.close()
+
+
+async def test_a_new_visitor_sees_an_empty_cart(app_client):
+    client = await app_client("cart")
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "Your cart is empty." in await text_of(response)
+
+
+async def test_adding_a_product_shows_it_in_the_cart_with_name_and_price(app_client, settings):
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "sourdough-loaf")
+    form_page = await client.get(f"/add/{product_id}")
+    form_html = await text_of(form_page)
+    assert form_page.status_code == 200
+    assert "Sourdough loaf" in form_html
+    response = await client.post(
+        "/add", form={"csrf_token": csrf_from(form_html), "product_id": str(product_id), "quantity": "2"}
+    )
+    assert response.status_code == 302
+    html = await text_of(await client.get("/"))
+    line = re.search(r'<tr class="cart-line".*?</tr>', html, re.S).group(0)
+    assert "Sourdough loaf" in line
+    assert "£4.50" in line
+    assert "£9.00" in line
+    assert '<th class="total">£9.00</th>' in html
+
+
+async def test_adding_the_same_product_twice_adds_up(app_client, settings):
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "apple-juice")
+    token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
+    for quantity in ("1", "3"):
+        await client.post("/add", form={"csrf_token": token, "product_id": str(product_id), "quantity": quantity})
+    html = await text_of(await client.get("/"))
+    assert "<td>4</td>" in html
+    assert "£14.00" in html
+
+
+async def test_removing_a_product_empties_the_cart(app_client, settings):
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "rye-loaf")
+    token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
+    await client.post("/add", form={"csrf_token": token, "product_id": str(product_id), "quantity": "1"})
+    response = await client.post("/remove", form={"csrf_token": token, "product_id": str(product_id)})
+    assert response.status_code == 302
+    assert "Your cart is empty." in await text_of(await client.get("/"))
+
+
+async def test_carts_are_per_visitor(app_client, settings):
+    product_id = await _product_id(settings.database_url, "rye-loaf")
+    first = await app_client("cart")
+    token = csrf_from(await text_of(await first.get(f"/add/{product_id}")))
+    await first.post("/add", form={"csrf_token": token, "product_id": str(product_id), "quantity": "1"})
+    second = await app_client("cart")
+    assert "Your cart is empty." in await text_of(await second.get("/"))
+
+
+async def test_malformed_quantity_shows_the_form_again_and_saves_nothing(app_client, settings):
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "sourdough-loaf")
+    token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
+    for bad in ("", "two", "0", "-1", "100", "1.5"):
+        response = await client.post("/add", form={"csrf_token": token, "product_id": str(product_id), "quantity": bad})
+        html = await text_of(response)
+        assert response.status_code == 400, bad
+        assert "Quantity must be a whole number from 1 to 99." in html
+        assert 'name="quantity"' in html
+    assert await _cart_item_count(settings.database_url) == 0
+
+
+async def test_unknown_product_in_the_form_is_refused_and_saves_nothing(app_client, settings):
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "sourdough-loaf")
+    token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
+    for bad in ("999999", "abc", ""):
+        response = await client.post("/add", form={"csrf_token": token, "product_id": bad, "quantity": "1"})
+        assert response.status_code == 400
+        assert "That product is not in the market" in await text_of(response)
+    assert await _cart_item_count(settings.database_url) == 0
+
+
+async def test_sold_out_product_is_refused(app_client, settings):
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "wool-blanket")
+    token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
+    response = await client.post("/add", form={"csrf_token": token, "product_id": str(product_id), "quantity": "1"})
+    assert response.status_code == 400
+    assert "Wool blanket is sold out." in await text_of(response)
+    assert await _cart_item_count(settings.database_url) == 0
+
+
+async def test_add_form_for_unknown_product_is_the_404_page(app_client):
+    client = await app_client("cart")
+    assert (await client.get("/add/999999")).status_code == 404
+
+
+async def test_post_without_csrf_token_is_refused_and_saves_nothing(app_client, settings):
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "sourdough-loaf")
+    await client.get(f"/add/{product_id}")
+    response = await client.post("/add", form={"product_id": str(product_id), "quantity": "1"})
+    assert response.status_code == 400
+    assert "This form has expired or was not sent from this site" in await text_of(response)
+    wrong = await client.post("/add", form={"csrf_token": "forged", "product_id": str(product_id), "quantity": "1"})
+    assert wrong.status_code == 400
+    assert await _cart_item_count(settings.database_url) == 0

@@ -1,0 +1,149 @@
+"""The apps as separate processes over real HTTP, and a member's journey in a real browser.
+
+Each app runs under ``rose-ash serve`` on a free port of 127.0.0.1, against
+this test's own database; public URLs point at those ports so links between
+apps work as they do in production.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from shared.infrastructure.devstack import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+APPS = ("blog", "market", "cart", "events", "federation", "account")
+
+
+@pytest.fixture
+def running_apps(demo_database_url: str, clean_redis: str, tmp_path) -> Iterator[dict[str, str]]:
+    ports = {name: free_port() for name in APPS}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    environ = {**os.environ, "ROSE_ASH_ENV": "test", "DATABASE_URL": demo_database_url, "REDIS_URL": clean_redis}
+    for name, url in urls.items():
+        environ[f"{name.upper()}_PUBLIC_URL"] = url
+        environ[f"{name.upper()}_INTERNAL_URL"] = url
+    processes = {}
+    for name in APPS:
+        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed below
+        processes[name] = (
+            subprocess.Popen(
+                [sys.executable, "-m", "shared.infrastructure.cli", "serve", name, "--port", str(ports[name])],
+                env=environ, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            ),
+            log,
+        )
+    try:
+        for name, url in urls.items():
+            _wait_healthy(name, url, processes[name][0], tmp_path)
+        yield urls
+    finally:
+        for process, log in processes.values():
+            process.terminate()
+        for process, log in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+
+
+def _wait_healthy(name: str, url: str, process: subprocess.Popen, tmp_path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited: {(tmp_path / f'{name}.log').read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{name} did not become healthy at {url}: {(tmp_path / f'{name}.log').read_text()}")
+
+
+def test_every_app_answers_its_home_page_over_http(running_apps):
+    expectations = {
+        "blog": "Latest posts",
+        "market": "Saturday Market",
+        "cart": "Your cart is empty.",
+        "events": "Events in",
+        "federation": "Alice Ash",
+    }
+    with httpx.Client(timeout=10) as client:
+        for name, text in expectations.items():
+            response = client.get(running_apps[name] + "/")
+            assert response.status_code == 200, name
+            assert text in response.text, name
+        account = client.get(running_apps["account"] + "/")
+        assert account.status_code == 302
+        assert account.headers["location"].startswith(running_apps["federation"] + "/login?next=")
+
+
+def test_adding_a_product_from_the_market_to_the_cart_over_http(running_apps):
+    with httpx.Client(timeout=10, follow_redirects=True) as client:
+        product = client.get(running_apps["market"] + "/product/apple-box/")
+        add_link = re.search(r'href="([^"]+/add/\d+)"', product.text).group(1)
+        assert add_link.startswith(running_apps["cart"])
+        form = client.get(add_link)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        product_id = re.search(r'name="product_id" value="(\d+)"', form.text).group(1)
+        cart = client.post(
+            running_apps["cart"] + "/add", data={"csrf_token": token, "product_id": product_id, "quantity": "3"}
+        )
+        assert cart.status_code == 200
+        assert "Box of apples" in cart.text
+        assert "£27.00" in cart.text
+
+
+def test_member_journey_in_a_real_browser(running_apps):
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "Chromium is missing: install Debian's chromium package (.ci/run does)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(running_apps["blog"] + "/")
+            assert page.locator("h1").first.inner_text() == "Latest posts"
+            page.get_by_role("link", name="Start here for a quick overview of everything you need to know").click()
+            assert "Start here" in page.locator("article h1").inner_text()
+
+            page.goto(running_apps["market"] + "/")
+            page.get_by_role("link", name="Sourdough loaf").click()
+            page.get_by_role("link", name="Add to cart").click()
+            page.fill("#quantity", "nine")
+            page.get_by_role("button", name="Add to cart").click()
+            assert "Quantity must be a whole number from 1 to 99." in page.locator(".form-errors").inner_text()
+            page.fill("#quantity", "2")
+            page.get_by_role("button", name="Add to cart").click()
+            row = page.locator("tr.cart-line")
+            assert "Sourdough loaf" in row.inner_text()
+            assert "£9.00" in row.inner_text()
+
+            page.goto(running_apps["account"] + "/")
+            assert page.url.startswith(running_apps["federation"] + "/login")
+            page.goto(running_apps["federation"] + "/login?next=/@alice")
+            page.fill("#login", "alice@example.org")
+            page.fill("#password", "wrong")
+            page.get_by_role("button", name="Sign in").click()
+            assert "do not match a member" in page.locator(".form-errors").inner_text()
+            page.fill("#password", "rose-ash-dev")
+            page.get_by_role("button", name="Sign in").click()
+            assert page.url == running_apps["federation"] + "/@alice"
+            assert page.locator("h1").inner_text() == "Alice Ash"
+        finally:
+            browser.close()

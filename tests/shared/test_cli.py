@@ -1,0 +1,136 @@
+"""The operators' command line: help everywhere, clear errors, no tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import asyncpg
+import click
+import pytest
+from click.testing import CliRunner
+
+from shared.infrastructure import migrations
+from shared.infrastructure.cli import cli
+from shared.infrastructure.devstack import free_port
+from tests.conftest import asyncpg_dsn
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        yield prefix + (name,)
+        if isinstance(command, click.Group):
+            yield from _commands(command, prefix + (name,))
+
+
+def run_cli(*args: str, **environ: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "shared.infrastructure.cli", *args],
+        env={**os.environ, "ROSE_ASH_ENV": "test", **environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_every_command_has_help():
+    paths = list(_commands(cli))
+    assert {("db", "upgrade"), ("db", "schema-sql"), ("seed-demo",), ("serve",), ("run",)} <= set(paths)
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Usage: " in result.output, path
+        assert len(result.output.splitlines()) > 3, path
+
+
+def test_serve_gives_up_on_an_unreachable_database_with_one_clear_line():
+    dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
+    result = run_cli("serve", "blog", "--port", str(free_port()), DATABASE_URL=dead, STARTUP_TIMEOUT="1")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("rose-ash: PostgreSQL at 127.0.0.1:")
+    assert "giving up" in last_line
+
+
+def test_serve_gives_up_on_an_unreachable_redis(demo_database_url):
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    result = run_cli("serve", "cart", "--port", str(free_port()), DATABASE_URL=demo_database_url,
+                     REDIS_URL=dead, STARTUP_TIMEOUT="1")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "rose-ash: Redis at 127.0.0.1:" in result.stderr
+
+
+def test_missing_production_secret_stops_with_the_key_name():
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.infrastructure.cli", "db", "wait"],
+        env={key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "DATABASE_URL")}
+        | {"ROSE_ASH_ENV": "production", "REDIS_URL": "redis://127.0.0.1:1/0"},
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert "environments.production.database_url" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_schema_sql_check_passes_on_the_committed_file():
+    result = run_cli("db", "schema-sql", "--check")
+    assert result.returncode == 0, result.stderr
+    assert "matches the migrations" in result.stdout
+
+
+def test_schema_sql_check_fails_on_a_stale_file(tmp_path):
+    stale = tmp_path / "schema.sql"
+    stale.write_text("-- old\n")
+    result = run_cli("db", "schema-sql", "--check", "--output", str(stale))
+    assert result.returncode == 1
+    assert "does not match the migrations" in result.stderr
+
+
+async def test_upgrade_then_seed_demo_creates_the_demo_members_once(empty_database_url, clean_redis, fixtures_dir):
+    environ = {"DATABASE_URL": empty_database_url, "REDIS_URL": clean_redis}
+    upgraded = await asyncio.to_thread(run_cli, "db", "upgrade", **environ)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"migrated to head ({migrations.heads()[0]})" in upgraded.stdout
+    export = str(fixtures_dir / "ghost" / "v4_export.json")
+    first = await asyncio.to_thread(run_cli, "seed-demo", "--ghost-export", export, **environ)
+    assert first.returncode == 0, first.stderr
+    assert "3 members" in first.stdout
+    assert "11 posts" in first.stdout
+    second = await asyncio.to_thread(run_cli, "seed-demo", "--ghost-export", export, **environ)
+    assert "created nothing new" in second.stdout
+    connection = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+    try:
+        emails = sorted(await connection.fetch("SELECT email FROM members"))
+    finally:
+        await connection.close()
+    assert [row["email"] for row in emails] == ["admin@example.org", "alice@example.org", "bob@example.org"]
+
+
+async def test_production_configuration_never_creates_demo_members(empty_database_url, clean_redis):
+    await asyncio.to_thread(migrations.upgrade, empty_database_url)
+    result = await asyncio.to_thread(
+        run_cli, "seed-demo",
+        ROSE_ASH_ENV="production", DATABASE_URL=empty_database_url, REDIS_URL=clean_redis,
+        SECRET_KEY="x", INTERNAL_SECRET="y",
+    )
+    assert result.returncode == 1
+    assert "demo_data switched off" in result.stderr
+    connection = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM members") == 0
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("app", ["nope", "Blog"])
+def test_serve_refuses_an_unknown_app_and_lists_the_valid_ones(app):
+    result = CliRunner().invoke(cli, ["serve", app])
+    assert result.exit_code == 2
+    assert "blog" in result.output
+    assert "account" in result.output
