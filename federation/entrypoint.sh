@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Start the federation container; the steps shared by all six apps are in
+# shared/docker/entrypoint.sh.
+set -euo pipefail
+export APP=federation
+exec "$(dirname "$0")/../shared/docker/entrypoint.sh" "$@"
