@@ -7,6 +7,7 @@ production configuration never creates the demo members.
 from __future__ import annotations
 
 import calendar as calendar_module
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ DEMO_MEMBERS = (
     ("bob", "bob@example.org", "Bob Birch", "Bakes bread for the Saturday market.", False),
     ("admin", "admin@example.org", "Rose Ash Admin", "Looks after the cooperative's platform.", True),
 )
-FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures"
+FIXTURES_DIR = Path(os.environ.get("ROSE_ASH_FIXTURES") or REPO_ROOT.parent / "shared" / "fixtures")
 DEFAULT_GHOST_EXPORT = FIXTURES_DIR / "ghost" / "v4_export.json"
 
 MARKETS = (
