@@ -15,7 +15,9 @@ from shared.infrastructure.factory import create_base_app
 
 def create_app(settings: Settings | None = None) -> Quart:
     from market.bp.pages import bp as pages
+    from market.bp.fragments import bp as fragments
 
     app = create_base_app("market", settings)
     app.register_blueprint(pages)
+    app.register_blueprint(fragments)
     return app

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, abort, redirect, render_template, request, session
+from quart import Blueprint, abort, current_app, redirect, render_template, request, session
 
-from cart.services import MAX_QUANTITY, add_to_cart, cart_lines, find_cart, new_cart_key, remove_from_cart, totals
+from cart.services import (
+    MAX_QUANTITY, add_to_cart, cart_lines, find_cart, find_member_cart, new_cart_key, remove_from_cart, totals,
+)
 from shared.infrastructure.db import get_session
+from shared.infrastructure.fragments import current_member_id, invalidate
 from shared.services.registry import services
 
 bp = Blueprint("pages", __name__)
@@ -14,7 +17,9 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 async def index():
     db = get_session()
-    lines = await cart_lines(db, await find_cart(db, session.get("cart_key")))
+    member_id = current_member_id()
+    cart = await find_member_cart(db, member_id) if member_id is not None else await find_cart(db, session.get("cart_key"))
+    lines = await cart_lines(db, cart)
     return await render_template("cart/index.html", lines=lines, totals=totals(lines))
 
 
@@ -48,16 +53,29 @@ async def add():
         errors.append(f"{product.name} is sold out.")
     if errors:
         return await render_template("cart/add.html", product=product, quantity=form.get("quantity", ""), errors=errors), 400
-    cart_key = session.get("cart_key") or new_cart_key()
-    session["cart_key"] = cart_key
-    await add_to_cart(db, cart_key, product.id, quantity)
+    member_id = current_member_id()
+    cart_key = session.get("cart_key") or ""
+    if member_id is None:
+        cart_key = cart_key or new_cart_key()
+        session["cart_key"] = cart_key
+    await add_to_cart(db, cart_key, product.id, quantity, member_id)
+    await _forget_cart_fragment(member_id)
     return redirect("/")
+
+
+async def _forget_cart_fragment(member_id: int | None) -> None:
+    # Other apps' headers show this cart; drop their cached copy so the next page shows the change.
+    if member_id is not None:
+        await invalidate(current_app.extensions["redis"], "cart", "cart-mini", member_id)
 
 
 @bp.post("/remove")
 async def remove():
     form = await request.form
     product_id = _whole_number(form.get("product_id"))
-    if product_id is None or not await remove_from_cart(get_session(), session.get("cart_key", ""), product_id):
+    member_id = current_member_id()
+    removed = product_id is not None and await remove_from_cart(get_session(), session.get("cart_key", ""), product_id, member_id)
+    if not removed:
         abort(400, "That product is not in your cart.")
+    await _forget_cart_fragment(member_id)
     return redirect("/")

@@ -38,6 +38,10 @@ async def find_cart(session: AsyncSession, cart_key: str | None) -> Cart | None:
     )
 
 
+async def find_member_cart(session: AsyncSession, member_id: int) -> Cart | None:
+    return await session.scalar(select(Cart).where(Cart.member_id == member_id).options(selectinload(Cart.items)))
+
+
 async def cart_lines(session: AsyncSession, cart: Cart | None) -> list[CartLine]:
     if cart is None or not cart.items:
         return []
@@ -53,11 +57,19 @@ def totals(lines: list[CartLine]) -> dict[str, int]:
     return result
 
 
-async def add_to_cart(session: AsyncSession, cart_key: str, product_id: int, quantity: int) -> int:
-    """Add ``quantity`` of a product; returns the new quantity in the cart (at most MAX_QUANTITY)."""
-    cart = await find_cart(session, cart_key)
+async def add_to_cart(
+    session: AsyncSession, cart_key: str, product_id: int, quantity: int, member_id: int | None = None
+) -> int:
+    """Add ``quantity`` of a product; returns the new quantity in the cart (at most MAX_QUANTITY).
+
+    A signed-in member's cart belongs to the member; a visitor's to the visitor's session.
+    """
+    if member_id is not None:
+        cart = await find_member_cart(session, member_id)
+    else:
+        cart = await find_cart(session, cart_key)
     if cart is None:
-        cart = Cart(session_key=cart_key, items=[])
+        cart = Cart(member_id=member_id, items=[]) if member_id is not None else Cart(session_key=cart_key, items=[])
         session.add(cart)
     item = next((item for item in cart.items if item.product_id == product_id), None)
     if item is None:
@@ -69,8 +81,10 @@ async def add_to_cart(session: AsyncSession, cart_key: str, product_id: int, qua
     return item.quantity
 
 
-async def remove_from_cart(session: AsyncSession, cart_key: str, product_id: int) -> bool:
-    cart = await find_cart(session, cart_key)
+async def remove_from_cart(
+    session: AsyncSession, cart_key: str, product_id: int, member_id: int | None = None
+) -> bool:
+    cart = await find_member_cart(session, member_id) if member_id is not None else await find_cart(session, cart_key)
     item = next((item for item in cart.items if item.product_id == product_id), None) if cart else None
     if item is None:
         return False

@@ -68,6 +68,14 @@ class Settings:
     startup_timeout: float = 30.0
     activity_log_dir: Path = field(default=Path(".run/activitylog"))
     posts_per_page: int = 10
+    # This app's own OAuth client secret at federation; empty in the federation app, which has none.
+    oauth_client_secret: str = ""
+    fragment_budget_ms: int = 300
+    fragment_ttl_seconds: int = 30
+    page_cache_seconds: int = 300
+    # How far a signed request's Date may lie in the past or future before its signature is refused.
+    signature_max_age_seconds: float = 12 * 3600.0
+    signature_max_future_seconds: float = 3600.0
 
     def app(self, name: str) -> AppURLs:
         return self.apps[name]
@@ -228,6 +236,34 @@ def load_settings(
         ),
         activity_log_dir=Path(
             environ.get("ACTIVITY_LOG_DIR") or _require(section, "activity_log_dir", key("activity_log_dir"), environ)
+        ),
+        fragment_budget_ms=_number(
+            _interpolate(key("fragment_budget_ms"), section.get("fragment_budget_ms", 300), environ),
+            key("fragment_budget_ms"),
+            int,
+        ),
+        fragment_ttl_seconds=_number(
+            _interpolate(key("fragment_ttl_seconds"), section.get("fragment_ttl_seconds", 30), environ),
+            key("fragment_ttl_seconds"),
+            int,
+        ),
+        page_cache_seconds=_number(
+            _interpolate(key("page_cache_seconds"), section.get("page_cache_seconds", 300), environ),
+            key("page_cache_seconds"),
+            int,
+        ),
+        oauth_client_secret=_interpolate(
+            key("oauth_client_secret"), section.get("oauth_client_secret") or "", environ
+        ),
+        signature_max_age_seconds=_number(
+            _interpolate(key("signature_max_age_seconds"), section.get("signature_max_age_seconds", 43200), environ),
+            key("signature_max_age_seconds"),
+            float,
+        ),
+        signature_max_future_seconds=_number(
+            _interpolate(key("signature_max_future_seconds"), section.get("signature_max_future_seconds", 3600), environ),
+            key("signature_max_future_seconds"),
+            float,
         ),
         posts_per_page=max(
             1, _number(_interpolate(key("posts_per_page"), section.get("posts_per_page", 10), environ), key("posts_per_page"), int)

@@ -13,7 +13,7 @@ import secrets
 from typing import Callable, TypeVar
 
 from markupsafe import Markup, escape
-from quart import current_app, request, session
+from quart import current_app, g, request, session
 from werkzeug.exceptions import BadRequest
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -36,6 +36,8 @@ def csrf_exempt(view: F) -> F:
 
 
 def csrf_token() -> str:
+    # A page that carries a token belongs to one session, so it must never be cached.
+    g.csrf_used = True
     token = session.get(SESSION_KEY)
     if not token:
         token = secrets.token_urlsafe(32)

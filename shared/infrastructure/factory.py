@@ -23,9 +23,13 @@ import shared.models  # noqa: F401  (registers every domain's tables so relation
 from shared.services.registry import register_default_services
 
 from . import db as dbmod
+from . import fragments
+from . import page_cache as page_cache_module
+from .activitypub.routes import install_activitypub
 from .config import REPO_ROOT, Settings, load_settings
 from .csrf import CSRFError, check_csrf, csrf_field, csrf_token
 from .money import format_money
+from .oauth import install_oauth_client
 from .outages import OutageTracker
 from .sessions import RedisSessionInterface, ServerSession
 
@@ -44,7 +48,7 @@ def wants_json() -> bool:
     return best is not None and best != "text/html"
 
 
-def create_base_app(name: str, settings: Settings | None = None) -> Quart:
+def create_base_app(name: str, settings: Settings | None = None, *, page_cache: bool = False) -> Quart:
     settings = settings or load_settings()
     urls = settings.app(name)
     app = Quart(
@@ -73,6 +77,16 @@ def create_base_app(name: str, settings: Settings | None = None) -> Quart:
     _install_request_hooks(app, settings)
     _install_error_handlers(app)
     _install_health(app, settings, name)
+    if name != "federation":
+        # Federation is the OpenID Connect provider; the other five apps sign members in through it.
+        install_oauth_client(app, settings, name)
+    install_activitypub(app, settings)
+    fragments.install_internal_auth(app, settings)
+    if page_cache:
+        page_cache_module.install_serving(app, settings, name)
+        # After-request hooks run last-registered first: fragments are composed before the page is stored.
+        page_cache_module.install_storing(app, settings, name)
+    fragments.install_fragments(app, settings)
     if settings.trusted_proxy_hops > 0:
         app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
             app.asgi_app, mode="legacy", trusted_hops=settings.trusted_proxy_hops

@@ -1,0 +1,74 @@
+"""The internal credential, fragment cache keys and the page cache's rules."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from quart import render_template_string
+
+from shared.infrastructure import internal_auth
+from shared.infrastructure.fragments import FragmentRequest, cache_key
+
+SECRET = "s3cret"
+
+
+def test_credential_round_trip_carries_the_member():
+    header = internal_auth.sign(SECRET, "GET", "/internal/fragments/cart-mini?x=1", 42)
+    caller = internal_auth.verify(SECRET, header, "GET", "/internal/fragments/cart-mini?x=1")
+    assert caller.member_id == 42
+
+
+@pytest.mark.parametrize(
+    ("header", "target", "message"),
+    [
+        (None, "/internal/fragments/nav", "missing"),
+        ("t=1,m=-", "/internal/fragments/nav", "malformed"),
+        (internal_auth.sign(SECRET, "GET", "/internal/fragments/nav", None, time.time() - 120), "/internal/fragments/nav", "stale"),
+        (internal_auth.sign(SECRET, "GET", "/internal/fragments/nav", None), "/internal/fragments/cart-mini", "wrong signature"),
+        (internal_auth.sign(SECRET, "GET", "/internal/fragments/nav", 7).replace("m=7", "m=8"), "/internal/fragments/nav", "wrong signature"),
+    ],
+)
+def test_bad_credential_says_why(header, target, message):
+    with pytest.raises(internal_auth.InternalAuthError, match=message):
+        internal_auth.verify(SECRET, header, "GET", target)
+
+
+def test_member_specific_fragments_are_cached_per_member():
+    cart = FragmentRequest("cart", "cart-mini")
+    keys = {cache_key(cart, 1), cache_key(cart, 2), cache_key(cart, None)}
+    assert len(keys) == 3
+
+
+def test_shared_fragments_are_cached_once_for_everyone():
+    nav = FragmentRequest("blog", "nav")
+    assert cache_key(nav, 1) == cache_key(nav, None)
+
+
+def test_fragment_parameters_are_part_of_the_key():
+    assert cache_key(FragmentRequest("events", "upcoming", (("n", "3"),)), None) != cache_key(
+        FragmentRequest("events", "upcoming", (("n", "5"),)), None
+    )
+
+
+async def test_page_with_a_csrf_token_is_never_cached(settings):
+    import blog.app
+
+    app = blog.app.create_app(settings)
+
+    @app.get("/_plain")
+    async def plain():
+        return await render_template_string("<p>plain</p>")
+
+    @app.get("/_form")
+    async def form():
+        return await render_template_string("<form>{{ csrf_field() }}</form>")
+
+    async with app.test_app() as running:
+        client = running.test_client()
+        await client.get("/_plain")
+        plain_again = await client.get("/_plain")
+        await client.get("/_form")
+        form_again = await client.get("/_form")
+    assert plain_again.headers["X-Page-Cache"] == "hit"
+    assert form_again.headers.get("X-Page-Cache") != "hit"
