@@ -34,7 +34,6 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
         database_url,
         pool_size=pool_size,
         max_overflow=5,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"timeout": 5, "command_timeout": 30},
     )

@@ -25,11 +25,9 @@ from shared.services.registry import register_default_services
 from . import db as dbmod
 from . import fragments
 from . import page_cache as page_cache_module
-from .activitypub.routes import install_activitypub
 from .config import REPO_ROOT, Settings, load_settings
 from .csrf import CSRFError, check_csrf, csrf_field, csrf_token
 from .money import format_money
-from .oauth import install_oauth_client
 from .outages import OutageTracker
 from .sessions import RedisSessionInterface, ServerSession
 
@@ -77,16 +75,16 @@ def create_base_app(name: str, settings: Settings | None = None, *, page_cache: 
     _install_request_hooks(app, settings)
     _install_error_handlers(app)
     _install_health(app, settings, name)
-    if name != "federation":
-        # Federation is the OpenID Connect provider; the other five apps sign members in through it.
-        install_oauth_client(app, settings, name)
-    install_activitypub(app, settings)
     fragments.install_internal_auth(app, settings)
     if page_cache:
         page_cache_module.install_serving(app, settings, name)
         # After-request hooks run last-registered first: fragments are composed before the page is stored.
         page_cache_module.install_storing(app, settings, name)
     fragments.install_fragments(app, settings)
+    if page_cache:
+        app.asgi_app = page_cache_module.PageCacheMiddleware(  # type: ignore[method-assign]
+            app, app.asgi_app, settings, name
+        )
     if settings.trusted_proxy_hops > 0:
         app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
             app.asgi_app, mode="legacy", trusted_hops=settings.trusted_proxy_hops
@@ -176,7 +174,8 @@ def _install_request_hooks(app: Quart, settings: Settings) -> None:
             await db_session.close()
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         access_log.info(
-            "%s %s %s %.1fms id=%s from=%s",
+            "%s %s %s %s %.1fms id=%s from=%s",
+            app.name,
             request.method,
             request.path,
             g.get("status", "-"),

@@ -132,17 +132,22 @@ class FragmentClient:
 
     async def fetch_all(self, fragments: list[FragmentRequest], member_id: int | None) -> list[Markup]:
         deadline = time.monotonic() + self.budget_seconds
-        return list(await asyncio.gather(*(self._one(fragment, member_id, deadline) for fragment in fragments)))
+        keys = [cache_key(fragment, member_id) for fragment in fragments]
+        cached: list[bytes | None] = [None] * len(keys)
+        if self.default_ttl_seconds > 0:
+            try:
+                cached = await self.redis.mget(keys)
+            except redis.exceptions.RedisError as error:
+                self._log_failure("cache", fragments[0], f"cache unreadable ({error})")
+        results = await asyncio.gather(
+            *(
+                self._one(fragment, member_id, key, deadline) if value is None else _as_markup(value)
+                for fragment, key, value in zip(fragments, keys, cached)
+            )
+        )
+        return list(results)
 
-    async def _one(self, fragment: FragmentRequest, member_id: int | None, deadline: float) -> Markup:
-        key = cache_key(fragment, member_id)
-        try:
-            cached = await self.redis.get(key)
-        except redis.exceptions.RedisError as error:
-            self._log_failure(key, fragment, f"cache unreadable ({error})")
-            cached = None
-        if cached is not None:
-            return Markup(cached.decode())
+    async def _one(self, fragment: FragmentRequest, member_id: int | None, key: str, deadline: float) -> Markup:
         future = self._in_flight.get(key)
         if future is None:
             future = asyncio.ensure_future(self._fetch_and_store(fragment, member_id, key, deadline))
@@ -170,7 +175,8 @@ class FragmentClient:
             html = await self._fetch(fragment, member_id)
             ttl = self.ttl_seconds.get(fragment.kind, self.default_ttl_seconds)
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.set(key, html.encode(), ex=ttl)
+                if ttl > 0:
+                    pipe.set(key, html.encode(), ex=ttl)
                 pipe.set(f"{key}:stale", html.encode(), ex=STALE_TTL_SECONDS)
                 await pipe.execute()
             return html
@@ -199,6 +205,10 @@ class FragmentClient:
         if now - self._last_failure_log.get(key, -FAILURE_LOG_INTERVAL) >= FAILURE_LOG_INTERVAL:
             self._last_failure_log[key] = now
             log.warning("fragment %s unavailable (%s); showing the last good copy or a placeholder", fragment.label, reason)
+
+
+async def _as_markup(value: bytes) -> Markup:
+    return Markup(value.decode())
 
 
 class FragmentFetchError(Exception):

@@ -1,13 +1,23 @@
 """Whole anonymous pages cached in Redis (the blog uses it).
 
-Only a GET from a visitor who is not signed in is served from the cache, and
-only a 200 HTML response that sets no cookie and carries no CSRF token is
-stored, so a page meant for one person is never shown to another.
+Only a GET from a visitor who is not signed in is served from the cache. Only
+a 200 HTML response that sets no cookie, carries no CSRF token and has every
+fragment it asked for is stored. So a page meant for one person is never
+shown to another, and a page patched over an outage does not outlive it.
+
+A request without the app's session cookie is answered from the cache before
+it reaches Quart at all (``PageCacheMiddleware``); a request with one goes
+through the app, which looks at the session first.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import redis.exceptions
 from quart import Quart, Response, g, request
@@ -17,37 +27,58 @@ from .config import Settings
 from .fragments import current_member_id
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("rose_ash.access")
 
-SKIPPED_PREFIXES = ("/internal/", "/auth/", "/static/", "/healthz", "/api/")
+SKIPPED_PREFIXES = ("/internal/", "/auth/", "/static/", "/healthz", "/api/", "/.well-known/")
 HIT_HEADER = "X-Page-Cache"
+# Headers that belong to one response only and are never replayed from the cache.
+NOT_STORED = frozenset({"content-length", "set-cookie", "x-request-id", "x-page-cache"})
 
 
-def _key(app_name: str, representation: str) -> str:
-    return f"page:{app_name}:{representation}:{request.full_path}"
+def representation_of(accept: str) -> str:
+    """``json`` for ActivityPub and JSON clients, ``html`` for browsers and everyone else."""
+    accept = accept.lower()
+    return "json" if "json" in accept and "text/html" not in accept else "html"
+
+
+def page_key(app_name: str, representation: str, path: str, query: str) -> str:
+    return f"page:{app_name}:{representation}:{path}?{query}"
+
+
+def _encode(headers: list[tuple[str, str]], body: bytes) -> bytes:
+    return json.dumps(headers).encode() + b"\n" + body
+
+
+def _decode(value: bytes) -> tuple[list[tuple[str, str]], bytes]:
+    head, body = value.split(b"\n", 1)
+    return [tuple(pair) for pair in json.loads(head)], body
+
+
+def _request_key(app_name: str) -> str:
+    return page_key(app_name, representation_of(request.headers.get("Accept", "")), request.path,
+                    request.query_string.decode("latin-1"))
 
 
 def _cacheable_request() -> bool:
     return request.method == "GET" and not request.path.startswith(SKIPPED_PREFIXES) and current_member_id() is None
 
 
-def _representation() -> str:
-    best = request.accept_mimetypes.best_match(["text/html", "application/activity+json", "application/json"])
-    return "html" if best in (None, "text/html") else "json"
-
-
 def install_serving(app: Quart, settings: Settings, app_name: str) -> None:
     @app.before_request
     async def serve_cached_page() -> ResponseReturnValue | None:
-        if not _cacheable_request():
+        if settings.page_cache_seconds <= 0 or not _cacheable_request():
             return None
         try:
-            body = await app.extensions["redis"].get(_key(app_name, _representation()))
+            value = await app.extensions["redis"].get(_request_key(app_name))
         except redis.exceptions.RedisError:
             return None
-        if body is None:
+        if value is None:
             return None
         g.page_cache_hit = True
-        return Response(body, content_type="text/html; charset=utf-8", headers={HIT_HEADER: "hit", "Vary": "Accept"})
+        headers, body = _decode(value)
+        response = Response(body, headers=headers)
+        response.headers[HIT_HEADER] = "hit"
+        return response
 
 
 def install_storing(app: Quart, settings: Settings, app_name: str) -> None:
@@ -55,7 +86,7 @@ def install_storing(app: Quart, settings: Settings, app_name: str) -> None:
 
     @app.after_request
     async def store_page(response: Response) -> Response:
-        if g.get("page_cache_hit") or not _cacheable_request():
+        if settings.page_cache_seconds <= 0 or g.get("page_cache_hit") or not _cacheable_request():
             return response
         if (
             response.status_code != 200
@@ -65,16 +96,77 @@ def install_storing(app: Quart, settings: Settings, app_name: str) -> None:
             or g.get("fragments_degraded")
         ):
             return response
+        response.vary.add("Accept")
+        headers = [(name, value) for name, value in response.headers.items() if name.lower() not in NOT_STORED]
         try:
             await app.extensions["redis"].set(
-                _key(app_name, _representation()), await response.get_data(), ex=settings.page_cache_seconds
+                _request_key(app_name), _encode(headers, await response.get_data()), ex=settings.page_cache_seconds
             )
         except redis.exceptions.RedisError as error:
             log.warning("could not store %s in the page cache: %s", request.path, error)
             return response
         response.headers[HIT_HEADER] = "miss"
-        response.vary.add("Accept")
         return response
+
+
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+
+
+class PageCacheMiddleware:
+    """Answer a cached anonymous page without entering the app; everything else passes through."""
+
+    def __init__(self, app: Quart, inner: ASGIApp, settings: Settings, app_name: str) -> None:
+        self.app = app
+        self.inner = inner
+        self.settings = settings
+        self.app_name = app_name
+        self.cookie_name = f"{app_name}_session".encode()
+
+    def _has_session_cookie(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        for name, value in headers:
+            if name == b"cookie":
+                for pair in value.split(b";"):
+                    if pair.strip().split(b"=", 1)[0] == self.cookie_name:
+                        return True
+        return False
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        client = self.app.extensions.get("redis")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or client is None
+            or self.settings.page_cache_seconds <= 0
+            or scope["path"].startswith(SKIPPED_PREFIXES)
+            or self._has_session_cookie(scope["headers"])
+        ):
+            await self.inner(scope, receive, send)
+            return
+        started = time.perf_counter()
+        accept = next((value for name, value in scope["headers"] if name == b"accept"), b"").decode("latin-1")
+        key = page_key(self.app_name, representation_of(accept), scope["path"], scope["query_string"].decode("latin-1"))
+        try:
+            value = await client.get(key)
+        except redis.exceptions.RedisError:
+            value = None
+        if value is None:
+            await self.inner(scope, receive, send)
+            return
+        headers, body = _decode(value)
+        request_id = secrets.token_hex(8)
+        raw_headers = [(name.lower().encode("latin-1"), item.encode("latin-1")) for name, item in headers]
+        raw_headers += [
+            (b"content-length", str(len(body)).encode()),
+            (b"x-page-cache", b"hit"),
+            (b"x-request-id", request_id.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+        client_address = (scope.get("client") or ("-",))[0]
+        access_log.info(
+            "%s GET %s 200 %.1fms id=%s from=%s page-cache", self.app_name, scope["path"],
+            (time.perf_counter() - started) * 1000, request_id, client_address,
+        )
 
 
 async def invalidate_pages(redis_client, app_name: str) -> int:

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from shared.infrastructure import internal_auth
 from shared.infrastructure.db import make_engine, make_sessionmaker
 from tests.conftest import asyncpg_dsn
-from tests.e2e.processes import AppProcesses
+from shared.infrastructure.devstack import AppProcesses
 
 CART_COUNT = re.compile(r'class="cart-mini"[^>]*data-count="(\d+)"')
 
@@ -120,7 +120,7 @@ def _fragment_fetches(apps: AppProcesses) -> dict[str, int]:
     counts = {}
     for name in ("blog", "cart", "account", "events", "market"):
         log = apps.log_path(name).read_text()
-        counts[name] = len(re.findall(r"rose_ash.access: GET /internal/fragments/", log))
+        counts[name] = len(re.findall(r"rose_ash.access: \w+ GET /internal/fragments/", log))
     return counts
 
 
