@@ -20,7 +20,8 @@ async def index():
     member_id = current_member_id()
     cart = await find_member_cart(db, member_id) if member_id is not None else await find_cart(db, session.get("cart_key"))
     lines = await cart_lines(db, cart)
-    return await render_template("cart/index.html", lines=lines, totals=totals(lines))
+    notice = session.pop("cart_notice", None)
+    return await render_template("cart/index.html", lines=lines, totals=totals(lines), notice=notice)
 
 
 @bp.get("/add/<int:product_id>")
@@ -58,8 +59,10 @@ async def add():
     if member_id is None:
         cart_key = cart_key or new_cart_key()
         session["cart_key"] = cart_key
-    await add_to_cart(db, cart_key, product.id, quantity, member_id)
+    in_cart = await add_to_cart(db, cart_key, product.id, quantity, member_id)
     await _forget_cart_fragment(member_id)
+    if in_cart == MAX_QUANTITY:
+        session["cart_notice"] = f"You now have {MAX_QUANTITY} of {product.name}, the most one cart can hold."
     return redirect("/")
 
 

@@ -30,20 +30,32 @@ class Month:
     def key(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
+    @property
+    def has_previous(self) -> bool:
+        return (self.year, self.month) > (FIRST_YEAR, 1)
+
+    @property
+    def has_next(self) -> bool:
+        return (self.year, self.month) < (LAST_YEAR, 12)
+
     def shifted(self, months: int) -> "Month":
         index = self.year * 12 + self.month - 1 + months
         return Month(index // 12, index % 12 + 1)
 
 
+FIRST_YEAR = 1900
+LAST_YEAR = 2999
+
+
 def parse_month(raw: str | None, today: date) -> Month | None:
-    """``YYYY-MM`` from the query string; None when it is not a valid month."""
+    """Read ``YYYY-MM`` from the query string; None when it is not a month in the calendar's range."""
     if not raw:
         return Month(today.year, today.month)
     parts = raw.split("-")
-    if len(parts) != 2 or not all(part.isdigit() for part in parts) or len(parts[0]) != 4:
+    if len(parts) != 2 or not all(part.isdigit() for part in parts) or (len(parts[0]), len(parts[1])) != (4, 2):
         return None
     year, month = int(parts[0]), int(parts[1])
-    if not (1900 <= year <= 2999 and 1 <= month <= 12):
+    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         return None
     return Month(year, month)
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import socket
 import sys
 from pathlib import Path
 
 import click
 
 from .config import APP_NAMES, ConfigError, Settings, load_settings
-from .db import ServiceUnavailable, address_of, make_engine, make_sessionmaker, wait_for_services
+from .db import (
+    ServiceUnavailable, address_of, describe, is_outage, make_engine, make_sessionmaker, wait_for_services,
+)
 from .logs import configure_logging
 
 
@@ -47,7 +50,10 @@ def db_upgrade(revision: str) -> None:
 
 
 @db.command("wait")
-@click.option("--timeout", type=float, default=None, help="Seconds to keep trying; default: startup_timeout.")
+@click.option(
+    "--timeout", type=float, default=None,
+    help="Seconds to keep trying; default: the environment's startup_timeout (30 in dev, 60 in production).",
+)
 @click.option("--redis/--no-redis", default=True, show_default=True, help="Wait for Redis as well.")
 def db_wait(timeout: float | None, redis: bool) -> None:
     """Wait until PostgreSQL (and Redis) accept connections, or give up."""
@@ -85,8 +91,12 @@ def db_schema_sql(check: bool, output: Path | None) -> None:
 def seed_demo(ghost_export: Path | None) -> None:
     """Load demo members, posts, products and events (dev and test only)."""
     from shared.services.demo import DEMO_PASSWORD, DemoDataRefused, seed_demo as load
+    from shared.services.ghost_import import GhostImportError
 
     settings = _settings()
+    if ghost_export is not None and not ghost_export.is_file():
+        raise click.ClickException(f"{ghost_export}: no such file; nothing was loaded")
+    asyncio.run(wait_for_services(settings, settings.startup_timeout, redis_needed=False))
 
     async def run() -> None:
         engine = make_engine(settings.database_url, pool_size=1)
@@ -103,8 +113,8 @@ def seed_demo(ghost_export: Path | None) -> None:
 
     try:
         asyncio.run(run())
-    except DemoDataRefused as error:
-        raise click.ClickException(str(error)) from error
+    except (DemoDataRefused, GhostImportError) as error:
+        raise click.ClickException(f"{error}; nothing was loaded") from error
 
 
 @cli.command("serve")
@@ -118,14 +128,27 @@ def serve(app: str, host: str, port: int | None) -> None:
 
     settings = _settings()
     port = port or settings.app(app).dev_port
+    _check_port_free(host, port)
     asyncio.run(wait_for_services(settings, settings.startup_timeout))
     application = importlib.import_module(f"{app}.app").create_app(settings)
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     config.graceful_timeout = 5
-    click.echo(f"{app}: serving {settings.app(app).public_url} on http://{host}:{port}")
+    click.echo(f"{app}: listening on http://{host}:{port}; its links use {settings.app(app).public_url} "
+               f"(set {app.upper()}_PUBLIC_URL to change that)")
     asyncio.run(hypercorn_serve(application, config))
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({error.strerror}); stop what uses that port or pass --port"
+            ) from error
 
 
 @cli.command("run")
@@ -161,6 +184,12 @@ def main() -> None:
         sys.exit(2)
     except ServiceUnavailable as error:
         click.echo(f"rose-ash: {error}; giving up. Check that it is running and that the URL is right.", err=True)
+        sys.exit(1)
+    except Exception as error:
+        service = is_outage(error)
+        if service is None:
+            raise
+        click.echo(f"rose-ash: lost the connection to {service} ({describe(error)}); nothing more was done.", err=True)
         sys.exit(1)
 
 

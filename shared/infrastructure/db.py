@@ -116,12 +116,13 @@ async def wait_for_services(settings: Settings, timeout: float, *, redis_needed:
                     await check_redis(client, settings.redis_url)
                 return
             except ServiceUnavailable as error:
-                if time.monotonic() + delay > deadline:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     raise
                 if error.service not in reported:
                     log.warning("%s; retrying for up to %.0f s", error, timeout)
                     reported.add(error.service)
-                await asyncio.sleep(delay)
+                await asyncio.sleep(min(delay, remaining))
                 delay = min(delay * 2, 2.0)
     finally:
         await engine.dispose()

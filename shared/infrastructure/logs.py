@@ -13,3 +13,5 @@ def configure_logging(level: str | None = None) -> None:
     )
     # The access log is ours; Hypercorn's would repeat it.
     logging.getLogger("hypercorn.access").setLevel(logging.WARNING)
+    # Alembic's start-up chatter says nothing an operator needs; our commands report what they did.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -21,7 +21,7 @@ from shared.models import (
     APActor, Calendar, Category, EventEntry, Market, Member, NavigationItem, Newsletter, Producer, Product,
 )
 
-from .ghost_import import import_ghost_content, load_ghost_export
+from .ghost_import import GhostImportError, import_ghost_content, load_ghost_export
 
 DEMO_PASSWORD = "rose-ash-dev"
 DEMO_MEMBERS = (
@@ -115,15 +115,22 @@ async def seed_demo(
             ))
             report.count("actors")
 
+    explicit_export = ghost_export is not None
     ghost_export = ghost_export or DEFAULT_GHOST_EXPORT
     if ghost_export.exists():
         imported = await import_ghost_content(session, load_ghost_export(ghost_export))
         report.count("posts", imported.posts_created)
         report.notes.append(
-            f"Ghost export {ghost_export.name}: {imported.posts_created} new and {imported.posts_updated} updated posts and pages"
+            f"Ghost export {ghost_export.name}: {imported.posts_created} new, {imported.posts_updated} updated "
+            f"and {imported.posts_unchanged} unchanged posts and pages"
         )
+    elif explicit_export:
+        raise GhostImportError(f"{ghost_export}: no such file")
     else:
-        report.notes.append(f"no Ghost export at {ghost_export}; demo posts were not loaded (set --ghost-export)")
+        report.notes.append(
+            f"no Ghost export at {ghost_export}, so no demo posts were loaded; "
+            "set ROSE_ASH_FIXTURES to the fixtures folder or pass --ghost-export FILE"
+        )
 
     for order, (label, url) in enumerate(NAVIGATION):
         if await session.scalar(select(NavigationItem).where(NavigationItem.url == url)) is None:

@@ -23,6 +23,8 @@ from shared.models import Author, Post, Tag, post_authors, post_tags
 log = logging.getLogger(__name__)
 
 EXCERPT_LENGTH = 300
+# Ghost writes links to its own site as "__GHOST_URL__/path/"; on our blog they become "/path/".
+GHOST_URL_PLACEHOLDER = "__GHOST_URL__"
 
 
 class GhostImportError(ValueError):
@@ -43,6 +45,7 @@ class GhostContent:
 class ImportReport:
     posts_created: int = 0
     posts_updated: int = 0
+    posts_unchanged: int = 0
     pages: int = 0
     tags: int = 0
     authors: int = 0
@@ -117,17 +120,20 @@ def _excerpt(post: dict[str, Any]) -> str:
     return plain[:EXCERPT_LENGTH].rsplit(" ", 1)[0] + "…"
 
 
-async def _upsert(session: AsyncSession, model: type, ghost_id: str, values: dict[str, Any]) -> tuple[Any, bool]:
+async def _upsert(session: AsyncSession, model: type, ghost_id: str, values: dict[str, Any]) -> tuple[Any, str]:
+    """Create or update one row by its Ghost id; returns it and "created", "updated" or "unchanged"."""
     row = await session.scalar(select(model).where(model.ghost_id == ghost_id))
-    created = row is None
-    if created:
+    if row is None:
         row = model(ghost_id=ghost_id, **values)
         session.add(row)
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-    await session.flush()
-    return row, created
+        await session.flush()
+        return row, "created"
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    if changed:
+        await session.flush()
+    return row, "updated" if changed else "unchanged"
 
 
 async def import_ghost_content(session: AsyncSession, content: GhostContent) -> ImportReport:
@@ -192,7 +198,7 @@ async def import_ghost_content(session: AsyncSession, content: GhostContent) -> 
         values: dict[str, Any] = {
             "slug": _text(post_data["slug"]),
             "title": _text(post_data["title"]),
-            "html": sanitise_html(_text(post_data.get("html"))),
+            "html": sanitise_html(_text(post_data.get("html")).replace(GHOST_URL_PLACEHOLDER, "")),
             "excerpt": _excerpt(post_data),
             "feature_image": post_data.get("feature_image") or None,
             "status": status,
@@ -202,12 +208,14 @@ async def import_ghost_content(session: AsyncSession, content: GhostContent) -> 
         }
         if updated_at is not None:
             values["updated_at"] = updated_at
-        post, created = await _upsert(session, Post, ghost_id, values)
+        post, outcome = await _upsert(session, Post, ghost_id, values)
         posts[ghost_id] = post.id
-        if created:
+        if outcome == "created":
             report.posts_created += 1
-        else:
+        elif outcome == "updated":
             report.posts_updated += 1
+        else:
+            report.posts_unchanged += 1
         if values["is_page"]:
             report.pages += 1
 

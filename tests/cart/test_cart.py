@@ -131,3 +131,14 @@ async def test_post_without_csrf_token_is_refused_and_saves_nothing(app_client, 
     wrong = await client.post("/add", form={"csrf_token": "forged", "product_id": str(product_id), "quantity": "1"})
     assert wrong.status_code == 400
     assert await _cart_item_count(settings.database_url) == 0
+
+
+async def test_quantity_capped_at_the_maximum_says_so(app_client, settings):
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "apple-juice")
+    token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
+    for quantity in ("60", "60"):
+        await client.post("/add", form={"csrf_token": token, "product_id": str(product_id), "quantity": quantity})
+    html = await text_of(await client.get("/"))
+    assert "<td>99</td>" in html
+    assert "the most one cart can hold" in html

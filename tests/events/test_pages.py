@@ -43,7 +43,17 @@ async def test_unknown_entry_is_the_404_page(app_client):
 
 async def test_malformed_month_is_a_400_that_shows_the_expected_form(app_client):
     client = await app_client("events")
-    for bad in ("december", "2026-13", "2026-1-1", "99999-01"):
+    for bad in ("december", "2026-13", "2026-1-1", "99999-01", "2026-1", "1899-12", "3000-01"):
         response = await client.get(f"/?month={bad}")
         assert response.status_code == 400, bad
         assert "Use the form YYYY-MM" in await text_of(response)
+
+
+async def test_calendar_edges_link_only_inside_the_range(app_client):
+    client = await app_client("events")
+    first = await text_of(await client.get("/?month=1900-01"))
+    last = await text_of(await client.get("/?month=2999-12"))
+    assert 'rel="prev"' not in first
+    assert 'href="/?month=1900-02"' in first
+    assert 'rel="next"' not in last
+    assert 'href="/?month=2999-11"' in last

@@ -134,3 +134,22 @@ def test_serve_refuses_an_unknown_app_and_lists_the_valid_ones(app):
     assert result.exit_code == 2
     assert "blog" in result.output
     assert "account" in result.output
+
+
+def test_serve_on_a_busy_port_says_so_without_a_traceback():
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_cli("serve", "blog", "--port", str(port))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_seed_demo_with_a_missing_export_fails_and_loads_nothing(tmp_path):
+    result = run_cli("seed-demo", "--ghost-export", str(tmp_path / "nope.json"))
+    assert result.returncode == 1
+    assert "nope.json: no such file; nothing was loaded" in result.stderr

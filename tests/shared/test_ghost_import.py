@@ -48,7 +48,7 @@ async def test_importing_twice_updates_instead_of_duplicating(db_session, fixtur
     content = load_ghost_export(fixtures_dir / "ghost" / "v4_export.json")
     await import_ghost_content(db_session, content)
     again = await import_ghost_content(db_session, content)
-    assert (again.posts_created, again.posts_updated) == (0, 11)
+    assert (again.posts_created, again.posts_updated, again.posts_unchanged) == (0, 0, 11)
     assert await db_session.scalar(select(func.count()).select_from(Post)) == 11
     assert await db_session.scalar(select(func.count()).select_from(Tag)) == 1
 
@@ -63,6 +63,13 @@ async def test_script_and_event_handlers_are_removed_on_import(db_session, fixtu
     assert "onclick" not in stored
     assert "javascript:" not in stored
     assert '<img src="https://e.example/a.png">' in stored
+
+
+async def test_ghost_url_placeholders_become_site_links(db_session, fixtures_dir):
+    await import_ghost_content(db_session, load_ghost_export(fixtures_dir / "ghost" / "v4_export.json"))
+    welcome = await db_session.scalar(select(Post.html).where(Post.slug == "welcome"))
+    assert "__GHOST_URL__" not in welcome
+    assert 'href="/design/"' in welcome
 
 
 def test_sanitiser_keeps_ordinary_formatting():
