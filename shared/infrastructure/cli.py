@@ -172,7 +172,10 @@ _attach_optional_groups()
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode, click returns the status a command asked for instead of exiting.
+        status = cli.main(standalone_mode=False)
+        if isinstance(status, int) and status != 0:
+            sys.exit(status)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

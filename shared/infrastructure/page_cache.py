@@ -169,7 +169,16 @@ class PageCacheMiddleware:
         )
 
 
+def content_version_key(app_name: str) -> str:
+    return f"content-version:{app_name}"
+
+
 async def invalidate_pages(redis_client, app_name: str) -> int:
-    """Drop every cached page of an app, after content it shows has changed."""
+    """Drop every cached page of an app, after content it shows has changed.
+
+    It also moves the app's content version on, which retires whatever the
+    app's processes keep in memory for the older version.
+    """
+    await redis_client.incr(content_version_key(app_name))
     keys = [key async for key in redis_client.scan_iter(match=f"page:{app_name}:*", count=500)]
     return await redis_client.delete(*keys) if keys else 0
