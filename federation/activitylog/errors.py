@@ -1,0 +1,43 @@
+"""Exceptions raised by the activity log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ActivityLogError(Exception):
+    """Base class of the activity log's errors."""
+
+
+class CorruptSegmentError(ActivityLogError):
+    """A segment file contains damage that a crash cannot explain.
+
+    Raised before anything on disk is changed. ``path`` is the segment file,
+    ``offset`` the byte offset of the damaged record (or of the damaged
+    segment header field), and ``reason`` names the check that failed.
+    """
+
+    def __init__(self, path: Path, offset: int, reason: str, actor_id: str) -> None:
+        self.path = Path(path)
+        self.offset = offset
+        self.reason = reason
+        self.actor_id = actor_id
+        super().__init__(
+            f"activity log segment {self.path} is corrupt at byte offset {offset}: {reason}. "
+            f"Nothing was changed on disk; run `rose-ash activitylog repair {self.path.parent} {actor_id}` "
+            "to keep the entries before the damage and move the rest aside."
+        )
+
+
+class LogLockedError(ActivityLogError):
+    """Another open log, in this process or another one, holds the actor's lock file."""
+
+    def __init__(self, actor_id: str, lock_path: Path, pid: int | None) -> None:
+        self.actor_id = actor_id
+        self.lock_path = Path(lock_path)
+        self.pid = pid
+        holder = f"process {pid}" if pid is not None else "another process (pid unknown)"
+        super().__init__(
+            f"activity log for actor {actor_id!r} in {self.lock_path.parent} is already open in {holder}; "
+            "close it there before opening it here."
+        )

@@ -1,0 +1,94 @@
+"""Byte layout of segment files, shared by the writer and the reader.
+
+FORMAT.md beside this module describes the layout. All integers are
+little-endian, and every CRC is CRC-32 as computed by ``zlib.crc32``.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+MAGIC = b"RAAL"
+FORMAT_VERSION = 1
+
+# Segment header: magic, version, actor id length, reserved, segment number,
+# base sequence number; then the actor id and a CRC of everything before it.
+SEGMENT_HEADER_FIXED = struct.Struct("<4sHBBQQ")
+SEGMENT_HEADER_CRC = struct.Struct("<I")
+SEGMENT_NUMBER_OFFSET = 8
+BASE_SEQ_OFFSET = 16
+ACTOR_ID_OFFSET = SEGMENT_HEADER_FIXED.size
+
+# Record header: header CRC, payload length, payload CRC, sequence number.
+# The header CRC covers the 16 bytes after it.
+RECORD_HEADER = struct.Struct("<IIIQ")
+RECORD_HEADER_SIZE = RECORD_HEADER.size
+_RECORD_FIELDS = struct.Struct("<IIQ")
+_pack_crc = struct.Struct("<I").pack
+
+MAX_ENTRY_SIZE = 0xFFFF_FFFF
+
+
+class FormatError(Exception):
+    """A segment header failed a check; ``offset`` is where in the file."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        self.offset = offset
+        self.reason = reason
+        super().__init__(f"byte offset {offset}: {reason}")
+
+
+@dataclass(frozen=True)
+class SegmentHeader:
+    actor_id: str
+    number: int
+    base_seq: int
+    size: int
+
+
+def segment_header_size(actor_id: str) -> int:
+    return SEGMENT_HEADER_FIXED.size + len(actor_id) + SEGMENT_HEADER_CRC.size
+
+
+def encode_segment_header(actor_id: str, number: int, base_seq: int) -> bytes:
+    actor = actor_id.encode("ascii")
+    fields = SEGMENT_HEADER_FIXED.pack(MAGIC, FORMAT_VERSION, len(actor), 0, number, base_seq) + actor
+    return fields + SEGMENT_HEADER_CRC.pack(zlib.crc32(fields))
+
+
+def decode_segment_header(data: bytes) -> SegmentHeader:
+    """Decode the header at the start of ``data``; raise FormatError if it is damaged."""
+    fixed_size = SEGMENT_HEADER_FIXED.size
+    if len(data) < fixed_size:
+        raise FormatError(0, f"the file is {len(data)} bytes long, shorter than a segment header")
+
+    magic, version, actor_length, _reserved, number, base_seq = SEGMENT_HEADER_FIXED.unpack_from(data)
+    if magic != MAGIC:
+        raise FormatError(0, f"the file does not start with the segment magic {MAGIC!r} (found {magic!r})")
+    if version != FORMAT_VERSION:
+        raise FormatError(4, f"unsupported format version {version} (this code reads version {FORMAT_VERSION})")
+    if not 1 <= actor_length <= 64:
+        raise FormatError(6, f"invalid actor id length {actor_length}")
+
+    crc_offset = fixed_size + actor_length
+    size = crc_offset + SEGMENT_HEADER_CRC.size
+    if len(data) < size:
+        raise FormatError(0, f"the file is {len(data)} bytes long, shorter than its {size}-byte segment header")
+    (stored_crc,) = SEGMENT_HEADER_CRC.unpack_from(data, crc_offset)
+    if zlib.crc32(data[:crc_offset]) != stored_crc:
+        raise FormatError(0, "segment header CRC mismatch")
+
+    actor_id = data[fixed_size:crc_offset].decode("ascii", errors="replace")
+    return SegmentHeader(actor_id=actor_id, number=number, base_seq=base_seq, size=size)
+
+
+def encode_record(seq: int, payload: bytes) -> bytes:
+    """Frame one entry as a record: a 20-byte header followed by the payload."""
+    fields = _RECORD_FIELDS.pack(len(payload), zlib.crc32(payload), seq)
+    return _pack_crc(zlib.crc32(fields)) + fields + payload
+
+
+def record_size(payload_length: int) -> int:
+    return RECORD_HEADER_SIZE + payload_length
