@@ -449,4 +449,113 @@ CREATE INDEX ix_tickets_member_id ON tickets (member_id);
 
 INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
 
+-- Running upgrade 0001 -> 0002
+
+CREATE TABLE oauth_clients (
+    id BIGSERIAL NOT NULL,
+    client_id VARCHAR(64) NOT NULL,
+    name VARCHAR(100) NOT NULL,
+    secret_hash VARCHAR(64),
+    redirect_uris TEXT[] NOT NULL,
+    post_logout_redirect_uris TEXT[] DEFAULT '{}' NOT NULL,
+    backchannel_logout_uri TEXT,
+    is_first_party BOOLEAN DEFAULT 'false' NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    CONSTRAINT pk_oauth_clients PRIMARY KEY (id),
+    CONSTRAINT ck_oauth_clients_client_id_format CHECK (client_id ~ '^[A-Za-z0-9_-]{1,64}$'),
+    CONSTRAINT ck_oauth_clients_secret_hash_format CHECK (secret_hash ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT ck_oauth_clients_first_party_is_confidential CHECK (NOT is_first_party OR secret_hash IS NOT NULL),
+    CONSTRAINT ck_oauth_clients_has_redirect_uri CHECK (cardinality(redirect_uris) >= 1),
+    CONSTRAINT uq_oauth_clients_client_id UNIQUE (client_id)
+);
+
+CREATE TABLE oidc_signing_keys (
+    id BIGSERIAL NOT NULL,
+    kid VARCHAR(100) NOT NULL,
+    private_key_pem TEXT NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    retired_at TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT pk_oidc_signing_keys PRIMARY KEY (id),
+    CONSTRAINT uq_oidc_signing_keys_kid UNIQUE (kid)
+);
+
+CREATE INDEX ix_oidc_signing_keys_active ON oidc_signing_keys (created_at) WHERE retired_at IS NULL;
+
+CREATE TABLE oauth_authorization_codes (
+    id BIGSERIAL NOT NULL,
+    code_hash VARCHAR(64) NOT NULL,
+    client_pk BIGINT NOT NULL,
+    member_id BIGINT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    nonce TEXT,
+    code_challenge VARCHAR(128),
+    code_challenge_method VARCHAR(10),
+    family_id UUID NOT NULL,
+    session_sid VARCHAR(64),
+    auth_time TIMESTAMP WITH TIME ZONE NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    used_at TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT pk_oauth_authorization_codes PRIMARY KEY (id),
+    CONSTRAINT ck_oauth_authorization_codes_challenge_method_s256 CHECK (code_challenge_method = 'S256'),
+    CONSTRAINT ck_oauth_authorization_codes_code_hash_format CHECK (code_hash ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT ck_oauth_authorization_codes_lives_at_most_10_minutes CHECK (expires_at <= created_at + interval '10 minutes'),
+    CONSTRAINT ck_oauth_authorization_codes_challenge_complete CHECK ((code_challenge IS NULL) = (code_challenge_method IS NULL)),
+    CONSTRAINT fk_oauth_authorization_codes_client_pk_oauth_clients FOREIGN KEY(client_pk) REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    CONSTRAINT fk_oauth_authorization_codes_member_id_members FOREIGN KEY(member_id) REFERENCES members (id) ON DELETE CASCADE,
+    CONSTRAINT uq_oauth_authorization_codes_code_hash UNIQUE (code_hash),
+    CONSTRAINT uq_oauth_authorization_codes_family_id UNIQUE (family_id)
+);
+
+CREATE INDEX ix_oauth_authorization_codes_client_pk ON oauth_authorization_codes (client_pk);
+
+CREATE INDEX ix_oauth_authorization_codes_member_id ON oauth_authorization_codes (member_id);
+
+CREATE TABLE oauth_consents (
+    id BIGSERIAL NOT NULL,
+    member_id BIGINT NOT NULL,
+    client_pk BIGINT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    CONSTRAINT pk_oauth_consents PRIMARY KEY (id),
+    CONSTRAINT fk_oauth_consents_client_pk_oauth_clients FOREIGN KEY(client_pk) REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    CONSTRAINT fk_oauth_consents_member_id_members FOREIGN KEY(member_id) REFERENCES members (id) ON DELETE CASCADE,
+    CONSTRAINT uq_oauth_consents_member_id_client_pk UNIQUE (member_id, client_pk)
+);
+
+CREATE INDEX ix_oauth_consents_client_pk ON oauth_consents (client_pk);
+
+CREATE TABLE oauth_tokens (
+    id BIGSERIAL NOT NULL,
+    token_hash VARCHAR(64) NOT NULL,
+    token_type VARCHAR(10) NOT NULL,
+    client_pk BIGINT NOT NULL,
+    member_id BIGINT NOT NULL,
+    scope TEXT NOT NULL,
+    family_id UUID NOT NULL,
+    session_sid VARCHAR(64),
+    auth_time TIMESTAMP WITH TIME ZONE NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    rotated_at TIMESTAMP WITH TIME ZONE,
+    revoked_at TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT pk_oauth_tokens PRIMARY KEY (id),
+    CONSTRAINT ck_oauth_tokens_token_hash_format CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT ck_oauth_tokens_only_refresh_rotates CHECK (token_type = 'refresh' OR rotated_at IS NULL),
+    CONSTRAINT ck_oauth_tokens_type_known CHECK (token_type IN ('access', 'refresh')),
+    CONSTRAINT ck_oauth_tokens_expires_after_creation CHECK (expires_at > created_at),
+    CONSTRAINT fk_oauth_tokens_client_pk_oauth_clients FOREIGN KEY(client_pk) REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    CONSTRAINT fk_oauth_tokens_member_id_members FOREIGN KEY(member_id) REFERENCES members (id) ON DELETE CASCADE,
+    CONSTRAINT uq_oauth_tokens_token_hash UNIQUE (token_hash)
+);
+
+CREATE INDEX ix_oauth_tokens_client_pk ON oauth_tokens (client_pk);
+
+CREATE INDEX ix_oauth_tokens_family_id ON oauth_tokens (family_id);
+
+CREATE INDEX ix_oauth_tokens_member_id ON oauth_tokens (member_id);
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
 COMMIT;

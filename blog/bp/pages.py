@@ -18,9 +18,8 @@ def _per_page() -> int:
     return current_app.extensions["settings"].posts_per_page
 
 
-# The rendered post listing per (content version, page number, page size). The version lives in
-# Redis and moves on whenever posts change, so every process drops its old copies at once.
-_listings: dict[tuple[bytes, int, int], tuple[int, Markup]] = {}
+# Each app keeps the rendered post listing per (content version, page number, page size). The
+# version lives in Redis and moves on whenever posts change, so every process drops its old copies.
 LISTINGS_KEPT = 64
 
 
@@ -28,14 +27,15 @@ async def _listing(number: int) -> tuple[int, Markup]:
     """Return the number of pages and the rendered listing for page ``number``."""
     version = await current_app.extensions["redis"].get(content_version_key("blog")) or b"0"
     key = (version, number, _per_page())
-    cached = _listings.get(key)
+    listings = current_app.extensions.setdefault("blog_listings", {})
+    cached = listings.get(key)
     if cached is None:
         page = await latest_posts(get_session(), number, _per_page())
         html = Markup(await render_template("blog/_post_list.html", page=page)) if not page.beyond_last else Markup()
         cached = (page.pages, html)
-        if len(_listings) >= LISTINGS_KEPT:
-            _listings.clear()
-        _listings[key] = cached
+        if len(listings) >= LISTINGS_KEPT:
+            listings.clear()
+        listings[key] = cached
     return cached
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.infrastructure.passwords import verify_password
+from shared.infrastructure.passwords import hash_password, verify_password
 from shared.models import Member
+
+
+@functools.cache
+def _unknown_member_hash() -> str:
+    # Checked when no member matches, so an unknown name costs the same time as a wrong password.
+    return hash_password("no member has this password")
 
 
 async def authenticate(session: AsyncSession, login: str, password: str) -> Member | None:
@@ -14,6 +22,9 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> Memb
     member = await session.scalar(
         select(Member).where(or_(func.lower(Member.email) == login, Member.username == login))
     )
-    if member is None or not verify_password(member.password_hash, password):
+    if member is None:
+        verify_password(_unknown_member_hash(), password)
+        return None
+    if not verify_password(member.password_hash, password):
         return None
     return member

@@ -42,3 +42,13 @@ class EventEntryDTO:
     starts_at: datetime
     ends_at: datetime | None
     location: str
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthGrantDTO:
+    """A third-party application a member has allowed to use their account."""
+
+    client_id: str
+    client_name: str
+    scope: str
+    granted_at: datetime

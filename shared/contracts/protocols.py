@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .dtos import EventEntryDTO, MemberDTO, ProductDTO
+from .dtos import EventEntryDTO, MemberDTO, OAuthGrantDTO, ProductDTO
 
 
 @runtime_checkable
@@ -32,3 +32,10 @@ class MemberService(Protocol):
 @runtime_checkable
 class EventsService(Protocol):
     async def upcoming_entries(self, session: AsyncSession, limit: int) -> list[EventEntryDTO]: ...
+
+
+@runtime_checkable
+class OAuthGrantService(Protocol):
+    async def list_grants(self, session: AsyncSession, member_id: int) -> list[OAuthGrantDTO]: ...
+
+    async def revoke_grant(self, session: AsyncSession, member_id: int, client_id: str) -> bool: ...

@@ -165,6 +165,9 @@ def _attach_optional_groups() -> None:
     except ImportError:
         return
     cli.add_command(activitylog)
+    from .cli_oauth import oauth
+
+    cli.add_command(oauth)
 
 
 _attach_optional_groups()

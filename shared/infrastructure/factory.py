@@ -28,6 +28,7 @@ from . import page_cache as page_cache_module
 from .config import REPO_ROOT, Settings, load_settings
 from .csrf import CSRFError, check_csrf, csrf_field, csrf_token
 from .money import format_money
+from .oauth import install_oauth_client
 from .outages import OutageTracker
 from .sessions import RedisSessionInterface, ServerSession
 
@@ -75,6 +76,9 @@ def create_base_app(name: str, settings: Settings | None = None, *, page_cache: 
     _install_request_hooks(app, settings)
     _install_error_handlers(app)
     _install_health(app, settings, name)
+    if name != "federation":
+        # Federation is the OpenID Connect provider; the other five apps sign members in through it.
+        install_oauth_client(app, settings, name)
     fragments.install_internal_auth(app, settings)
     if page_cache:
         page_cache_module.install_serving(app, settings, name)

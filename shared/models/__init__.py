@@ -12,10 +12,12 @@ from .federation import APActivity, APActor, APFollow, APKey, APObject, Notifica
 from .market import Category, Market, Producer, Product
 from .members import Member
 from .newsletters import Newsletter, Subscription
+from .oauth import OAuthAuthorizationCode, OAuthClient, OAuthConsent, OAuthToken, OIDCSigningKey
 
 __all__ = [
     "APActivity", "APActor", "APFollow", "APKey", "APObject", "Author", "Base", "Booking", "Calendar", "Cart",
     "CartItem", "Category", "EventEntry", "Market", "Member", "NavigationItem", "Newsletter", "Notification",
+    "OAuthAuthorizationCode", "OAuthClient", "OAuthConsent", "OAuthToken", "OIDCSigningKey",
     "Order", "OrderLine", "Payment", "Post", "Producer", "Product", "Subscription", "Tag", "Ticket",
     "post_authors", "post_tags",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts.protocols import EventsService, MarketService, MemberService
+from shared.contracts.protocols import EventsService, MarketService, MemberService, OAuthGrantService
 
 
 class ServiceNotRegistered(LookupError):
@@ -21,8 +21,11 @@ class ServiceRegistry:
     market: MarketService
     members: MemberService
     events: EventsService
+    oauth_grants: OAuthGrantService
 
-    _protocols: dict[str, type] = {"market": MarketService, "members": MemberService, "events": EventsService}
+    _protocols: dict[str, type] = {
+        "market": MarketService, "members": MemberService, "events": EventsService, "oauth_grants": OAuthGrantService,
+    }
 
     def __init__(self) -> None:
         self._services: dict[str, Any] = {}
@@ -53,7 +56,9 @@ def register_default_services() -> None:
     from .events import SqlEventsService
     from .market import SqlMarketService
     from .members import SqlMemberService
+    from .oauth_grants import SqlOAuthGrantService
 
     services.register("market", SqlMarketService())
     services.register("members", SqlMemberService())
     services.register("events", SqlEventsService())
+    services.register("oauth_grants", SqlOAuthGrantService())

@@ -1,0 +1,85 @@
+"""Signing up and changing passwords."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.infrastructure.passwords import hash_password, verify_password
+from shared.models import APActor, Member
+
+USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+
+
+@dataclass
+class SignUpResult:
+    member: Member | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def password_problems(password: str, confirmation: str) -> list[str]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters."]
+    if password != confirmation:
+        return ["The two passwords differ. Type the same password twice."]
+    return []
+
+
+async def sign_up(
+    session: AsyncSession, username: str, email: str, display_name: str, password: str, confirmation: str
+) -> SignUpResult:
+    """Create a member and their Person actor, or return what is wrong with the form."""
+    username = username.strip().lower()
+    email = email.strip()
+    display_name = display_name.strip()
+    errors = []
+    if not USERNAME.match(username):
+        errors.append("Choose a username of 1 to 30 lower-case letters, digits or underscores.")
+    if not EMAIL.match(email) or len(email) > 254:
+        errors.append("Enter a valid email address, such as name@example.org.")
+    if not display_name or len(display_name) > 100:
+        errors.append("Enter your name, in at most 100 characters.")
+    errors += password_problems(password, confirmation)
+    if not errors:
+        taken = await session.scalar(
+            select(func.count()).select_from(Member).where(
+                (Member.username == username) | (func.lower(Member.email) == email.lower())
+            )
+        )
+        actor_taken = await session.scalar(select(APActor.id).where(APActor.preferred_username == username))
+        if taken or actor_taken:
+            errors.append("That username or email address is already registered. Sign in instead, or choose another.")
+    if errors:
+        return SignUpResult(errors=errors)
+
+    member = Member(username=username, email=email, display_name=display_name, password_hash=hash_password(password))
+    session.add(member)
+    await session.flush()
+    session.add(APActor(preferred_username=username, actor_type="Person", member_id=member.id, display_name=display_name))
+    await session.flush()
+    return SignUpResult(member=member)
+
+
+async def change_password(
+    session: AsyncSession, member_id: int, current: str, new: str, confirmation: str
+) -> list[str]:
+    """Set a new password after checking the current one; returns the problems, empty on success."""
+    member = await session.get(Member, member_id)
+    if member is None:
+        return ["Your account no longer exists."]
+    if not verify_password(member.password_hash, current):
+        return ["Your current password is wrong."]
+    problems = password_problems(new, confirmation)
+    if problems:
+        return problems
+    member.password_hash = hash_password(new)
+    await session.flush()
+    return []

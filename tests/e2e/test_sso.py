@@ -1,0 +1,246 @@
+"""Single sign-on across running apps: a third-party Authlib client, the journey over HTTP and in Chromium.
+
+Every app runs as its own process (``rose-ash serve``) on a free port of
+127.0.0.1, against this test's database and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from authlib.common.security import generate_token
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from shared.infrastructure.devstack import free_port
+
+import authlib.deprecate  # noqa: E402,F401  (installs its own filter, which the block below must override)
+
+with warnings.catch_warnings():
+    # NOTE: Authlib 1.9 warns that it will move from httpx to the httpx2 package; the client still uses httpx.
+    warnings.simplefilter("ignore")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+APPS = ("blog", "market", "cart", "events", "federation", "account")
+
+
+@dataclass
+class RunningApps:
+    urls: dict[str, str]
+    environ: dict[str, str]
+
+
+def _wait_healthy(name: str, url: str, process: subprocess.Popen, log_path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited: {log_path.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{name} did not become healthy at {url}: {log_path.read_text()}")
+
+
+@pytest.fixture
+def apps(demo_database_url, clean_redis, tmp_path) -> Iterator[RunningApps]:
+    ports = {name: free_port() for name in APPS}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    environ = {**os.environ, "ROSE_ASH_ENV": "test", "DATABASE_URL": demo_database_url, "REDIS_URL": clean_redis}
+    for name, url in urls.items():
+        environ[f"{name.upper()}_PUBLIC_URL"] = url
+        environ[f"{name.upper()}_INTERNAL_URL"] = url
+    processes = {}
+    try:
+        for name in APPS:
+            with open(tmp_path / f"{name}.log", "wb") as log:
+                processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", "shared.infrastructure.cli", "serve", name, "--port", str(ports[name])],
+                    env=environ, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                )
+        for name in APPS:
+            _wait_healthy(name, urls[name], processes[name], tmp_path / f"{name}.log")
+        yield RunningApps(urls, environ)
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _csrf(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def _register_client(apps: RunningApps, redirect_uri: str) -> tuple[str, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.infrastructure.cli", "oauth", "client", "add",
+         "--name", "Test Reader", "--redirect-uri", redirect_uri],
+        env=apps.environ, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    client_id = re.search(r"client_id: (\S+)", result.stdout).group(1)
+    secret = re.search(r"client_secret: (\S+)", result.stdout).group(1)
+    return client_id, secret
+
+
+async def _approve_in_browser(federation: str, authorization_url: str) -> str:
+    """Sign alice in at federation, allow the client, and return the redirect back to it."""
+    async with httpx.AsyncClient(timeout=10) as browser:
+        form = await browser.get(f"{federation}/login")
+        await browser.post(f"{federation}/login", data={
+            "csrf_token": _csrf(form.text), "login": "alice", "password": "rose-ash-dev",
+        })
+        consent = await browser.get(authorization_url)
+        assert "Allow Test Reader to use your Rose Ash account?" in consent.text
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', consent.text))
+        answer = await browser.post(f"{federation}/oauth/authorize", data={**fields, "decision": "allow"})
+        assert answer.status_code == 302, answer.text
+        return answer.headers["location"]
+
+
+async def test_authlib_client_runs_code_pkce_refresh_revoke(apps):
+    federation = apps.urls["federation"]
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    client_id, secret = _register_client(apps, redirect_uri)
+    async with httpx.AsyncClient(timeout=10) as plain:
+        metadata = (await plain.get(f"{federation}/.well-known/openid-configuration")).json()
+        keys = KeySet.import_key_set((await plain.get(metadata["jwks_uri"])).json())
+
+    verifier = generate_token(64)
+    nonce = generate_token(24)
+    async with AsyncOAuth2Client(
+        client_id, secret, scope="openid profile", redirect_uri=redirect_uri, code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic", timeout=10,
+    ) as client:
+        url, state = client.create_authorization_url(
+            metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+        )
+        back = await _approve_in_browser(federation, url)
+        assert f"state={state}" in back
+        token = await client.fetch_token(
+            metadata["token_endpoint"], authorization_response=back, code_verifier=verifier
+        )
+
+        claims = jwt.decode(token["id_token"], keys, algorithms=["RS256"]).claims
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": federation}, aud={"essential": True, "value": client_id},
+            nonce={"essential": True, "value": nonce},
+        ).validate(claims)
+        assert claims["sub"] == f"{federation}/users/alice"
+
+        userinfo = await client.get(metadata["userinfo_endpoint"])
+        assert userinfo.json()["preferred_username"] == "alice"
+
+        refreshed = await client.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
+        assert refreshed["refresh_token"] != token["refresh_token"]
+
+        revoked = await client.revoke_token(metadata["revocation_endpoint"], token=refreshed["access_token"])
+        assert revoked.status_code == 200
+    async with httpx.AsyncClient(timeout=10) as plain:
+        after = await plain.get(
+            metadata["userinfo_endpoint"], headers={"Authorization": f"Bearer {refreshed['access_token']}"}
+        )
+    assert after.status_code == 401
+
+
+def _signed_in_name(client: httpx.Client, app_url: str) -> str | None:
+    """The member an app's session holds, as its sign-out page names them (None when signed out)."""
+    match = re.search(r'class="auth-member">You are signed in as ([^(<]+) \(', client.get(f"{app_url}/auth/logout").text)
+    return match.group(1) if match else None
+
+
+def test_sso_journey_over_http(apps):
+    urls = apps.urls
+    with httpx.Client(timeout=10, follow_redirects=True) as browser:
+        form = browser.get(f"{urls['blog']}/auth/login", params={"next": "/"})
+        assert form.url.path == "/login"
+        assert str(form.url).startswith(urls["federation"])
+        signed_in = browser.post(f"{urls['federation']}/login", data={
+            "csrf_token": _csrf(form.text), "login": "alice@example.org", "password": "rose-ash-dev",
+            "next": form.url.params["next"],
+        })
+        assert str(signed_in.url) == f"{urls['blog']}/"
+        assert _signed_in_name(browser, urls["blog"]) == "Alice Ash"
+
+        account = browser.get(f"{urls['account']}/")
+        assert str(account.url) == f"{urls['account']}/"
+        assert "Hello, Alice Ash" in account.text
+
+        market = browser.get(f"{urls['market']}/auth/login", params={"next": "/"})
+        assert str(market.url) == f"{urls['market']}/"
+        leave = browser.get(f"{urls['market']}/auth/logout")
+        left = browser.post(f"{urls['market']}/auth/logout", data={"csrf_token": _csrf(leave.text)})
+        assert str(left.url) == f"{urls['market']}/"
+
+        assert _signed_in_name(browser, urls["blog"]) is None
+        assert _signed_in_name(browser, urls["market"]) is None
+        account = browser.get(f"{urls['account']}/")
+        assert str(account.url).startswith(f"{urls['federation']}/login")
+
+
+def test_sso_journey_in_chromium(apps):
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}; install Debian's chromium package to run the browser journey")
+    urls = apps.urls
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{urls['blog']}/")
+            assert page.url == f"{urls['blog']}/"
+            page.goto(f"{urls['blog']}/auth/login?next=/")
+            assert page.url.startswith(f"{urls['federation']}/login")
+            page.fill("#login", "alice@example.org")
+            page.fill("#password", "rose-ash-dev")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{urls['blog']}/")
+            page.goto(f"{urls['blog']}/auth/logout")
+            assert "You are signed in as Alice Ash" in page.locator(".auth-member").inner_text()
+
+            page.goto(f"{urls['account']}/")
+            assert page.url == f"{urls['account']}/"
+            assert page.locator("h1").inner_text() == "Hello, Alice Ash"
+
+            # market has never seen this browser: its silent check signs the member in.
+            page.goto(f"{urls['market']}/")
+            assert page.url == f"{urls['market']}/"
+            page.goto(f"{urls['market']}/auth/logout")
+            assert "You are signed in as Alice Ash" in page.locator(".auth-member").inner_text()
+            page.get_by_role("button", name="Sign out").click()
+            page.wait_for_url(f"{urls['market']}/")
+
+            page.goto(f"{urls['blog']}/auth/logout")
+            assert page.locator(".auth-signed-out").count() == 1
+            page.goto(f"{urls['account']}/")
+            assert page.url.startswith(f"{urls['federation']}/login")
+        finally:
+            browser.close()

@@ -1,0 +1,65 @@
+"""``rose-ash oauth client add|list|remove``; synchronous tests, because each command runs its own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from shared.infrastructure.cli import cli
+from tests.federation.oauth.support import fetch_value
+
+
+@pytest.fixture
+def runner(settings, monkeypatch):
+    monkeypatch.setenv("ROSE_ASH_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    return CliRunner()
+
+
+def _add(runner, *extra: str):
+    return runner.invoke(cli, ["oauth", "client", "add", "--name", "Reader", "--redirect-uri", "https://reader.example/cb", *extra])
+
+
+def test_add_prints_id_and_secret_once(runner, settings):
+    result = _add(runner)
+    secret = re.search(r"client_secret: (\S+)", result.output).group(1)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"client_id: \S+", result.output)
+    assert asyncio.run(fetch_value(settings, f"SELECT count(*) FROM oauth_clients WHERE secret_hash = '{secret}'")) == 0
+    assert asyncio.run(fetch_value(settings, "SELECT count(*) FROM oauth_clients WHERE secret_hash IS NOT NULL")) == 1
+
+
+def test_add_public_prints_no_secret(runner):
+    result = _add(runner, "--public")
+    assert result.exit_code == 0, result.output
+    assert "client_secret" not in result.output
+
+
+def test_add_refuses_plain_http_elsewhere(runner):
+    result = runner.invoke(cli, ["oauth", "client", "add", "--name", "R", "--redirect-uri", "http://reader.example/cb"])
+    assert result.exit_code != 0
+    assert "must use https" in result.output
+
+
+def test_list_shows_added_client(runner):
+    client_id = re.search(r"client_id: (\S+)", _add(runner).output).group(1)
+    result = runner.invoke(cli, ["oauth", "client", "list"])
+    assert client_id in result.output
+    assert "confidential" in result.output
+
+
+def test_remove_deletes_the_client(runner):
+    client_id = re.search(r"client_id: (\S+)", _add(runner).output).group(1)
+    removed = runner.invoke(cli, ["oauth", "client", "remove", client_id])
+    assert removed.exit_code == 0, removed.output
+    assert client_id not in runner.invoke(cli, ["oauth", "client", "list"]).output
+
+
+def test_remove_unknown_client_fails_clearly(runner):
+    result = runner.invoke(cli, ["oauth", "client", "remove", "no-such-client"])
+    assert result.exit_code == 1
+    assert "no OAuth client has client_id 'no-such-client'" in result.output

@@ -1,0 +1,137 @@
+"""Members signing up, in and out at federation, changing passwords, and the failed sign-in limit."""
+
+from __future__ import annotations
+
+from federation.services.signin_limits import BLOCKED_MESSAGE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS
+from tests.federation.oauth.support import sign_in
+from tests.helpers import csrf_from, text_of
+
+
+async def _attempt(client, login: str, password: str):
+    token = csrf_from(await text_of(await client.get("/login")))
+    return await client.post("/login", form={"csrf_token": token, "login": login, "password": password})
+
+
+async def test_sign_in_form_without_csrf_is_refused(federation):
+    await federation.get("/login")
+    response = await federation.post("/login", form={"login": "alice", "password": "rose-ash-dev"})
+    assert response.status_code == 400
+    assert "Form expired" in await text_of(response)
+
+
+async def test_sign_in_changes_the_session_id(federation):
+    page = await federation.get("/login")
+    before = page.headers["Set-Cookie"].split(";")[0]
+    token = csrf_from(await text_of(page))
+    response = await federation.post("/login", form={"csrf_token": token, "login": "alice", "password": "rose-ash-dev"})
+    after = response.headers["Set-Cookie"].split(";")[0]
+    assert after.startswith("federation_session=")
+    assert before != after
+
+
+async def test_session_cookie_flags(federation):
+    cookie = (await sign_in(federation)).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Domain=" not in cookie
+    assert "Secure" not in cookie  # the test public URL is plain http
+
+
+async def test_account_limit_after_repeated_failures(federation):
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        assert (await _attempt(federation, "alice", "wrong")).status_code == 400
+    blocked = await _attempt(federation, "alice", "rose-ash-dev")
+    assert blocked.status_code == 429
+    assert "Too many failed sign-in attempts" in await text_of(blocked)
+
+
+async def test_limit_applies_alike_to_unknown_names(federation):
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        assert (await _attempt(federation, "nobody-at-all", "wrong")).status_code == 400
+    blocked = await _attempt(federation, "nobody-at-all", "wrong")
+    assert blocked.status_code == 429
+    assert BLOCKED_MESSAGE in await text_of(blocked)
+
+
+async def test_address_limit_covers_every_account(federation):
+    for number in range(MAX_FAILURES_PER_ADDRESS):
+        await _attempt(federation, f"guess{number}", "wrong")
+    assert (await _attempt(federation, "bob", "rose-ash-dev")).status_code == 429
+
+
+async def test_success_clears_the_account_count(federation):
+    for _ in range(MAX_FAILURES_PER_ACCOUNT - 1):
+        await _attempt(federation, "alice", "wrong")
+    assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 302
+    for _ in range(MAX_FAILURES_PER_ACCOUNT - 1):
+        await _attempt(federation, "alice", "wrong")
+    assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 302
+
+
+async def _sign_up(client, **fields: str):
+    token = csrf_from(await text_of(await client.get("/signup")))
+    form = {"csrf_token": token, "username": "carol", "email": "carol@example.org", "display_name": "Carol Ash",
+            "password": "a long password", "password_confirmation": "a long password", **fields}
+    return await client.post("/signup", form=form)
+
+
+async def test_sign_up_creates_a_member_and_signs_in(federation):
+    response = await _sign_up(federation)
+    assert response.status_code == 302
+    profile = await federation.get("/@carol")
+    assert profile.status_code == 200
+    assert "Carol Ash" in await text_of(profile)
+
+
+async def test_signed_up_member_can_sign_in_again(federation):
+    await _sign_up(federation)
+    await federation.post("/logout", form={"csrf_token": csrf_from(await text_of(await federation.get("/logout")))})
+    assert (await _attempt(federation, "carol@example.org", "a long password")).status_code == 302
+
+
+async def test_sign_up_with_a_taken_username_is_refused(federation):
+    response = await _sign_up(federation, username="alice", email="other@example.org")
+    assert response.status_code == 400
+    assert "already registered" in await text_of(response)
+
+
+async def test_sign_up_with_a_short_password_is_refused(federation):
+    response = await _sign_up(federation, password="short", password_confirmation="short")
+    assert response.status_code == 400
+    assert "at least 10 characters" in await text_of(response)
+
+
+async def _change_password(client, current: str, new: str, confirmation: str | None = None):
+    token = csrf_from(await text_of(await client.get("/password")))
+    form = {"csrf_token": token, "current_password": current, "new_password": new,
+            "new_password_confirmation": new if confirmation is None else confirmation}
+    return await client.post("/password", form=form)
+
+
+async def test_change_password_takes_effect(federation):
+    await sign_in(federation)
+    response = await _change_password(federation, "rose-ash-dev", "a brand new password")
+    assert response.status_code == 200
+    assert "Your password has been changed." in await text_of(response)
+    assert (await _attempt(federation, "alice", "a brand new password")).status_code == 302
+
+
+async def test_change_password_needs_the_current_one(federation):
+    await sign_in(federation)
+    response = await _change_password(federation, "wrong", "a brand new password")
+    assert response.status_code == 400
+    assert "current password is wrong" in await text_of(response)
+
+
+async def test_password_page_needs_sign_in(federation):
+    response = await federation.get("/password")
+    assert response.headers["Location"] == "/login?next=%2Fpassword"
+
+
+async def test_sign_out_ends_the_federation_session(federation):
+    await sign_in(federation)
+    token = csrf_from(await text_of(await federation.get("/logout")))
+    await federation.post("/logout", form={"csrf_token": token})
+    response = await federation.get("/oauth/authorize?client_id=blog&redirect_uri=http%3A%2F%2Fblog.test%2Fauth%2Fcallback"
+                                    "&response_type=code&scope=openid&prompt=none")
+    assert "error=login_required" in response.headers["Location"]
