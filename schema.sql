@@ -558,4 +558,72 @@ CREATE INDEX ix_oauth_tokens_member_id ON oauth_tokens (member_id);
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+CREATE TABLE ap_domain_blocks (
+    domain TEXT NOT NULL,
+    reason TEXT DEFAULT '' NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    CONSTRAINT pk_ap_domain_blocks PRIMARY KEY (domain),
+    CONSTRAINT ck_ap_domain_blocks_domain_lowercase CHECK (domain = lower(domain))
+);
+
+CREATE TABLE ap_remote_actors (
+    id BIGSERIAL NOT NULL,
+    uri TEXT NOT NULL,
+    actor_type VARCHAR(40) NOT NULL,
+    preferred_username TEXT,
+    inbox TEXT,
+    shared_inbox TEXT,
+    payload JSONB NOT NULL,
+    fetched_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    CONSTRAINT pk_ap_remote_actors PRIMARY KEY (id),
+    CONSTRAINT uq_ap_remote_actors_uri UNIQUE (uri)
+);
+
+CREATE TABLE ap_remote_keys (
+    id BIGSERIAL NOT NULL,
+    key_id TEXT NOT NULL,
+    actor_uri TEXT NOT NULL,
+    public_key_pem TEXT NOT NULL,
+    fetched_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    CONSTRAINT pk_ap_remote_keys PRIMARY KEY (id),
+    CONSTRAINT uq_ap_remote_keys_key_id UNIQUE (key_id)
+);
+
+CREATE INDEX ix_ap_remote_keys_actor_uri ON ap_remote_keys (actor_uri);
+
+CREATE TABLE ap_deliveries (
+    id BIGSERIAL NOT NULL,
+    activity_id BIGINT NOT NULL,
+    inbox_url TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    state VARCHAR(10) DEFAULT 'pending' NOT NULL,
+    attempts INTEGER DEFAULT '0' NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    next_attempt_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    delivered_at TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT pk_ap_deliveries PRIMARY KEY (id),
+    CONSTRAINT ck_ap_deliveries_state_known CHECK (state IN ('pending', 'done', 'dead')),
+    CONSTRAINT ck_ap_deliveries_attempts_not_negative CHECK (attempts >= 0),
+    CONSTRAINT fk_ap_deliveries_activity_id_ap_activities FOREIGN KEY(activity_id) REFERENCES ap_activities (id) ON DELETE CASCADE,
+    CONSTRAINT uq_ap_deliveries_activity_id_inbox_url UNIQUE (activity_id, inbox_url)
+);
+
+CREATE INDEX ix_ap_deliveries_pending ON ap_deliveries (next_attempt_at) WHERE state = 'pending';
+
+ALTER TABLE ap_activities ADD COLUMN recipient_uri TEXT DEFAULT '' NOT NULL;
+
+ALTER TABLE ap_activities ADD COLUMN log_seq BIGINT;
+
+ALTER TABLE ap_activities DROP CONSTRAINT uq_ap_activities_uri;
+
+ALTER TABLE ap_activities ADD CONSTRAINT uq_ap_activities_uri_recipient_uri UNIQUE (uri, recipient_uri);
+
+ALTER TABLE ap_actors ADD COLUMN manually_approves_followers BOOLEAN DEFAULT 'false' NOT NULL;
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 COMMIT;

@@ -14,10 +14,12 @@ from shared.infrastructure.factory import create_base_app
 
 
 def create_app(settings: Settings | None = None) -> Quart:
+    from blog.bp.activitypub import bp as activitypub
     from blog.bp.pages import bp as pages
     from blog.bp.fragments import bp as fragments
 
     app = create_base_app("blog", settings, page_cache=True)
     app.register_blueprint(pages)
+    app.register_blueprint(activitypub)
     app.register_blueprint(fragments)
     return app

@@ -1,4 +1,4 @@
-"""Federation: members, sign-in, the OAuth 2.0 / OpenID Connect server, and (later) the ActivityPub hub."""
+"""Federation: members, sign-in, the OAuth 2.0 / OpenID Connect server, and the ActivityPub hub."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from shared.infrastructure.factory import create_base_app
 def create_app(settings: Settings | None = None) -> Quart:
     from federation.bp.auth import bp as auth
     from federation.bp.oauth import bp as oauth
+    from federation.bp.activitypub import bp as activitypub, install_profile_negotiation
     from federation.bp.pages import bp as pages
     from federation.bp.fragments import bp as fragments
 
     app = create_base_app("federation", settings)
     app.register_blueprint(pages)
+    app.register_blueprint(activitypub)
+    install_profile_negotiation(app)
     app.register_blueprint(auth)
     app.register_blueprint(oauth)
     app.register_blueprint(fragments)

@@ -160,14 +160,18 @@ def run() -> None:
 
 
 def _attach_optional_groups() -> None:
+    from .cli_oauth import oauth
+
+    cli.add_command(oauth)
+    from .activitypub.cli import activitypub, event_processor
+
+    cli.add_command(event_processor)
+    cli.add_command(activitypub)
     try:
         from federation.activitylog.cli import activitylog
     except ImportError:
         return
     cli.add_command(activitylog)
-    from .cli_oauth import oauth
-
-    cli.add_command(oauth)
 
 
 _attach_optional_groups()

@@ -73,7 +73,7 @@ class Settings:
     fragment_budget_ms: int = 300
     fragment_ttl_seconds: int = 30
     page_cache_seconds: int = 300
-    # How far a signed request's Date may lie in the past or future before its signature is refused.
+    # How far a signed request's Date may lie in the past or future before its signature is rejected.
     signature_max_age_seconds: float = 12 * 3600.0
     signature_max_future_seconds: float = 3600.0
 

@@ -25,6 +25,7 @@ from shared.services.registry import register_default_services
 from . import db as dbmod
 from . import fragments
 from . import page_cache as page_cache_module
+from .activitypub.routes import install_activitypub
 from .config import REPO_ROOT, Settings, load_settings
 from .csrf import CSRFError, check_csrf, csrf_field, csrf_token
 from .money import format_money
@@ -79,6 +80,7 @@ def create_base_app(name: str, settings: Settings | None = None, *, page_cache: 
     if name != "federation":
         # Federation is the OpenID Connect provider; the other five apps sign members in through it.
         install_oauth_client(app, settings, name)
+    install_activitypub(app, settings)
     fragments.install_internal_auth(app, settings)
     if page_cache:
         page_cache_module.install_serving(app, settings, name)
@@ -158,6 +160,7 @@ def _install_request_hooks(app: Quart, settings: Settings) -> None:
                 if response.status_code < 400:
                     await db_session.commit()
                     outages.up("database")
+                    await page_cache_module.refresh_changed_pages(db_session, app.extensions["redis"])
                 else:
                     await db_session.rollback()
             finally:

@@ -22,6 +22,8 @@ from typing import Any
 import redis.exceptions
 from quart import Quart, Response, g, request
 from quart.typing import ResponseReturnValue
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from .config import Settings
 from .fragments import current_member_id
@@ -35,10 +37,18 @@ HIT_HEADER = "X-Page-Cache"
 NOT_STORED = frozenset({"content-length", "set-cookie", "x-request-id", "x-page-cache"})
 
 
+_OFFERED = ["text/html", "application/activity+json", "application/ld+json", "application/json"]
+
+
 def representation_of(accept: str) -> str:
-    """``json`` for ActivityPub and JSON clients, ``html`` for browsers and everyone else."""
-    accept = accept.lower()
-    return "json" if "json" in accept and "text/html" not in accept else "html"
+    """Return ``json`` when the client prefers JSON (ActivityPub clients) and ``html`` otherwise."""
+    best_type, best_quality = "text/html", 0.0
+    for value, quality in parse_accept_header(accept, MIMEAccept):
+        # Media-type parameters such as ActivityStreams' profile do not change the representation.
+        media_type = value.split(";", 1)[0].strip().lower()
+        if media_type in _OFFERED and quality > best_quality:
+            best_type, best_quality = media_type, quality
+    return "html" if best_type == "text/html" else "json"
 
 
 def page_key(app_name: str, representation: str, path: str, query: str) -> str:
@@ -167,6 +177,20 @@ class PageCacheMiddleware:
             "%s GET %s 200 %.1fms id=%s from=%s page-cache", self.app_name, scope["path"],
             (time.perf_counter() - started) * 1000, request_id, client_address,
         )
+
+
+def pages_changed(session, app_name: str) -> None:
+    """Note in a database session that its changes alter ``app_name``'s pages.
+
+    The pages are dropped by ``refresh_changed_pages`` once the session has
+    committed; the request factory does that for every request.
+    """
+    session.info.setdefault("pages_changed", set()).add(app_name)
+
+
+async def refresh_changed_pages(session, redis_client) -> None:
+    for app_name in sorted(session.info.pop("pages_changed", ())):
+        await invalidate_pages(redis_client, app_name)
 
 
 def content_version_key(app_name: str) -> str:

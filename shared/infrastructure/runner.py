@@ -2,7 +2,8 @@
 
 Starts PostgreSQL and Redis (embedded, data under ``.run/``) unless both
 ``DATABASE_URL`` and ``REDIS_URL`` are set, migrates, loads the demo data,
-then runs the six apps as child processes until Ctrl-C or SIGTERM.
+then runs the six apps and the EventProcessor as child processes until Ctrl-C
+or SIGTERM.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ def run_everything() -> int:
                 [sys.executable, "-m", "shared.infrastructure.cli", "serve", name],
                 env=env, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
             )
+        children["event-processor"] = subprocess.Popen(
+            [sys.executable, "-m", "shared.infrastructure.cli", "event-processor"],
+            env=env, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+        )
         _say("the apps are starting:")
         for name in APP_NAMES:
             _say(f"  {name:<11} {settings.app(name).public_url}")

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,6 +32,8 @@ class APActor(Base):
     app_name: Mapped[str | None] = mapped_column(String(20), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), server_default="")
     summary: Mapped[str] = mapped_column(Text, server_default="")
+    # A locked actor approves each follower by hand; an unlocked one accepts every Follow.
+    manually_approves_followers: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_at: Mapped[datetime] = created_at_column()
 
     keys: Mapped[list["APKey"]] = relationship(back_populates="actor")
@@ -76,10 +79,14 @@ class APActivity(Base):
 
     Any app emits an activity by inserting a pending row in the same
     transaction as the change it announces; the EventProcessor delivers it.
+    An inbound row is stored by the inbox before any side effect, and the
+    unique (uri, recipient_uri) pair makes a repeated delivery a no-op.
+    Outbound rows have an empty ``recipient_uri``.
     """
 
     __tablename__ = "ap_activities"
     __table_args__ = (
+        UniqueConstraint("uri", "recipient_uri"),
         CheckConstraint("direction IN ('inbound', 'outbound')", name="direction_known"),
         CheckConstraint("state IN ('pending', 'processing', 'done', 'failed')", name="state_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
@@ -87,7 +94,8 @@ class APActivity(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    uri: Mapped[str] = mapped_column(Text, unique=True)
+    uri: Mapped[str] = mapped_column(Text)
+    recipient_uri: Mapped[str] = mapped_column(Text, server_default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("ap_actors.id", ondelete="CASCADE"), index=True)
     remote_actor_uri: Mapped[str | None] = mapped_column(Text)
     direction: Mapped[str] = mapped_column(String(10))
@@ -97,9 +105,77 @@ class APActivity(Base):
     state: Mapped[str] = mapped_column(String(12), server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Sequence number of the entry in the actor's activity log, once appended.
+    log_seq: Mapped[int | None] = mapped_column(BigInteger)
     next_attempt_at: Mapped[datetime] = created_at_column()
     created_at: Mapped[datetime] = created_at_column()
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class APDelivery(Base):
+    """One POST of an outbound activity to one inbox, retried with backoff until it succeeds or is dead.
+
+    ``body`` is the exact JSON bytes to send. Each attempt is signed when it
+    is sent, so a retry carries a fresh Date and the Digest of these bytes.
+    """
+
+    __tablename__ = "ap_deliveries"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "inbox_url"),
+        CheckConstraint("state IN ('pending', 'done', 'dead')", name="state_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_ap_deliveries_pending", "next_attempt_at", postgresql_where="state = 'pending'"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("ap_activities.id", ondelete="CASCADE"))
+    inbox_url: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(10), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = created_at_column()
+    created_at: Mapped[datetime] = created_at_column()
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class APRemoteActor(Base):
+    """A remote actor fetched from its server: where to deliver to it, and its document."""
+
+    __tablename__ = "ap_remote_actors"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    uri: Mapped[str] = mapped_column(Text, unique=True)
+    actor_type: Mapped[str] = mapped_column(String(40))
+    preferred_username: Mapped[str | None] = mapped_column(Text)
+    inbox: Mapped[str | None] = mapped_column(Text)
+    shared_inbox: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    fetched_at: Mapped[datetime] = created_at_column()
+
+
+class APRemoteKey(Base):
+    """A remote actor's public key, found by the keyId its signatures name."""
+
+    __tablename__ = "ap_remote_keys"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key_id: Mapped[str] = mapped_column(Text, unique=True)
+    actor_uri: Mapped[str] = mapped_column(Text, index=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = created_at_column()
+
+
+class APDomainBlock(Base):
+    """A remote domain whose signed requests are answered 403 and never processed."""
+
+    __tablename__ = "ap_domain_blocks"
+    __table_args__ = (CheckConstraint("domain = lower(domain)", name="domain_lowercase"),)
+
+    domain: Mapped[str] = mapped_column(Text, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class APObject(Base):

@@ -214,3 +214,34 @@ async def test_signed_in_member_never_gets_a_cached_page(apps):
     assert "Signed in as <strong>Alice Ash</strong>" in alice_page.text
     assert "Alice Ash" not in bob_page.text
     assert "Signed in as" not in cached.text
+
+
+async def test_published_post_shows_on_the_next_anonymous_home_page(apps):
+    from sqlalchemy import select
+
+    from blog.services.publishing import publish_post
+    from shared.infrastructure.page_cache import refresh_changed_pages
+    from shared.models import Post
+    from tests.helpers import settings_for
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        await client.get(f"{apps.urls['blog']}/")
+        cached = await client.get(f"{apps.urls['blog']}/")
+        assert cached.headers["X-Page-Cache"] == "hit"
+        engine = make_engine(apps.database_url)
+        redis_client = aioredis.Redis.from_url(apps.redis_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                async with session.begin():
+                    post = Post(slug="harvest-supper", title="Harvest supper on Saturday", html="<p>Bring a dish.</p>")
+                    session.add(post)
+                    await session.flush()
+                    await publish_post(session, settings_for(apps.database_url, apps.redis_url), post)
+                await refresh_changed_pages(session, redis_client)
+                assert await session.scalar(select(Post.status).where(Post.slug == "harvest-supper")) == "published"
+        finally:
+            await engine.dispose()
+            await redis_client.aclose()
+        after = await client.get(f"{apps.urls['blog']}/")
+    assert "Harvest supper on Saturday" in after.text
+    assert after.headers["X-Page-Cache"] == "miss"

@@ -76,3 +76,19 @@ async def test_page_with_a_csrf_token_is_never_cached(settings):
         form_again = await client.get("/_form")
     assert plain_again.headers["X-Page-Cache"] == "hit"
     assert form_again.headers.get("X-Page-Cache") != "hit"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("", "html"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "html"),
+        ("application/activity+json", "json"),
+        ('application/ld+json; profile="https://www.w3.org/ns/activitystreams", text/html;q=0.1', "json"),
+        ("*/*", "html"),
+    ],
+)
+def test_page_cache_keys_on_the_representation(accept, expected):
+    from shared.infrastructure.page_cache import representation_of
+
+    assert representation_of(accept) == expected

@@ -1,0 +1,100 @@
+"""``rose-ash event-processor`` and ``rose-ash activitypub``: the delivery process and operators' commands."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+from sqlalchemy import select
+
+from shared.infrastructure.config import load_settings
+from shared.infrastructure.db import make_engine, make_sessionmaker, wait_for_services
+
+from .fetch import RemoteFetcher
+from .processor import EventProcessor, RetryPolicy
+
+
+@click.command("event-processor")
+@click.option("--poll-interval", type=float, default=0.5, show_default=True, help="Seconds to wait when nothing is due.")
+@click.option("--concurrency", type=int, default=8, show_default=True, help="Deliveries sent at the same time.")
+@click.option("--retry-base", type=float, default=30.0, show_default=True, help="Seconds before the first retry; each retry waits twice as long.")
+@click.option("--max-attempts", type=int, default=12, show_default=True, help="Attempts before a delivery is marked dead.")
+def event_processor(poll_interval: float, concurrency: int, retry_base: float, max_attempts: int) -> None:
+    """Process received activities and deliver emitted ones until stopped (SIGTERM or Ctrl-C)."""
+    settings = load_settings()
+
+    async def run() -> None:
+        await wait_for_services(settings, settings.startup_timeout, redis_needed=False)
+        engine = make_engine(settings.database_url, pool_size=concurrency + 2)
+        fetcher = RemoteFetcher(settings.allow_private_fetch)
+        processor = EventProcessor(
+            settings, make_sessionmaker(engine), fetcher, concurrency=concurrency, poll_interval=poll_interval,
+            retry=RetryPolicy(base=retry_base, max_attempts=max_attempts),
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await processor.run(stop)
+        finally:
+            await processor.close()
+            await fetcher.aclose()
+            await engine.dispose()
+
+    click.echo(f"event-processor: activity logs in {settings.activity_log_dir}")
+    asyncio.run(run())
+
+
+@click.group("activitypub")
+def activitypub() -> None:
+    """Follow remote accounts, publish notes and inspect deliveries."""
+
+
+@activitypub.command("follow")
+@click.argument("username")
+@click.argument("account")
+def follow(username: str, account: str) -> None:
+    """Make member USERNAME follow ACCOUNT (user@host or an actor URL)."""
+    from federation.services.social import follow_remote
+
+    settings = load_settings()
+
+    async def run() -> str:
+        engine = make_engine(settings.database_url, pool_size=1)
+        fetcher = RemoteFetcher(settings.allow_private_fetch)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await follow_remote(session, settings, fetcher, username, account)
+        finally:
+            await fetcher.aclose()
+            await engine.dispose()
+
+    click.echo(f"{username} asked to follow {asyncio.run(run())}; the follow counts once they accept.")
+
+
+@activitypub.command("deliveries")
+@click.option("--state", type=click.Choice(["pending", "done", "dead"]), default="dead", show_default=True)
+@click.option("--limit", type=int, default=50, show_default=True)
+def deliveries(state: str, limit: int) -> None:
+    """List deliveries in STATE, newest first, with their last error."""
+    from shared.models import APDelivery
+
+    settings = load_settings()
+
+    async def run() -> list:
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                rows = await session.scalars(
+                    select(APDelivery).where(APDelivery.state == state).order_by(APDelivery.id.desc()).limit(limit)
+                )
+                return list(rows)
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(run())
+    for row in rows:
+        click.echo(f"{row.id}\t{row.inbox_url}\tattempts={row.attempts}\tstatus={row.last_status}\t{row.last_error or ''}")
+    click.echo(f"{len(rows)} {state} deliveries")
