@@ -206,6 +206,9 @@ def load_settings(
     def key(name: str) -> str:
         return f"environments.{env}.{name}"
 
+    def number(name: str, default: float, kind: type) -> Any:
+        return _number(_interpolate(key(name), section.get(name, default), environ), key(name), kind)
+
     database_url = environ.get("DATABASE_URL") or _require(section, "database_url", key("database_url"), environ)
     database_url = _url(database_url, key("database_url"), ("postgresql+asyncpg", "postgresql"))
     if database_url.startswith("postgresql://"):
@@ -222,50 +225,22 @@ def load_settings(
         or _require(section, "internal_secret", key("internal_secret"), environ),
         apps=_load_apps(raw, env, environ),
         demo_data=_flag(_interpolate(key("demo_data"), section.get("demo_data", False), environ), key("demo_data")),
-        trusted_proxy_hops=_number(
-            _interpolate(key("trusted_proxy_hops"), section.get("trusted_proxy_hops", 0), environ),
-            key("trusted_proxy_hops"),
-            int,
-        ),
+        trusted_proxy_hops=number("trusted_proxy_hops", 0, int),
         allow_private_fetch=_flag(
             _interpolate(key("allow_private_fetch"), section.get("allow_private_fetch", False), environ),
             key("allow_private_fetch"),
         ),
-        startup_timeout=_number(
-            _interpolate(key("startup_timeout"), section.get("startup_timeout", 30), environ), key("startup_timeout"), float
-        ),
+        startup_timeout=number("startup_timeout", 30, float),
         activity_log_dir=Path(
             environ.get("ACTIVITY_LOG_DIR") or _require(section, "activity_log_dir", key("activity_log_dir"), environ)
         ),
-        fragment_budget_ms=_number(
-            _interpolate(key("fragment_budget_ms"), section.get("fragment_budget_ms", 300), environ),
-            key("fragment_budget_ms"),
-            int,
-        ),
-        fragment_ttl_seconds=_number(
-            _interpolate(key("fragment_ttl_seconds"), section.get("fragment_ttl_seconds", 30), environ),
-            key("fragment_ttl_seconds"),
-            int,
-        ),
-        page_cache_seconds=_number(
-            _interpolate(key("page_cache_seconds"), section.get("page_cache_seconds", 300), environ),
-            key("page_cache_seconds"),
-            int,
-        ),
+        fragment_budget_ms=number("fragment_budget_ms", 300, int),
+        fragment_ttl_seconds=number("fragment_ttl_seconds", 30, int),
+        page_cache_seconds=number("page_cache_seconds", 300, int),
         oauth_client_secret=_interpolate(
             key("oauth_client_secret"), section.get("oauth_client_secret") or "", environ
         ),
-        signature_max_age_seconds=_number(
-            _interpolate(key("signature_max_age_seconds"), section.get("signature_max_age_seconds", 43200), environ),
-            key("signature_max_age_seconds"),
-            float,
-        ),
-        signature_max_future_seconds=_number(
-            _interpolate(key("signature_max_future_seconds"), section.get("signature_max_future_seconds", 3600), environ),
-            key("signature_max_future_seconds"),
-            float,
-        ),
-        posts_per_page=max(
-            1, _number(_interpolate(key("posts_per_page"), section.get("posts_per_page", 10), environ), key("posts_per_page"), int)
-        ),
+        signature_max_age_seconds=number("signature_max_age_seconds", 43200, float),
+        signature_max_future_seconds=number("signature_max_future_seconds", 3600, float),
+        posts_per_page=max(1, number("posts_per_page", 10, int)),
     )

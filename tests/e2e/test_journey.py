@@ -9,66 +9,24 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from shared.infrastructure.devstack import free_port
+from shared.infrastructure.devstack import AppProcesses
 
 CHROMIUM = "/usr/bin/chromium"
-APPS = ("blog", "market", "cart", "events", "federation", "account")
 
 
 @pytest.fixture
 def running_apps(demo_database_url: str, clean_redis: str, tmp_path) -> Iterator[dict[str, str]]:
-    ports = {name: free_port() for name in APPS}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    environ = {**os.environ, "ROSE_ASH_ENV": "test", "DATABASE_URL": demo_database_url, "REDIS_URL": clean_redis}
-    for name, url in urls.items():
-        environ[f"{name.upper()}_PUBLIC_URL"] = url
-        environ[f"{name.upper()}_INTERNAL_URL"] = url
-    processes = {}
-    for name in APPS:
-        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed below
-        processes[name] = (
-            subprocess.Popen(
-                [sys.executable, "-m", "shared.infrastructure.cli", "serve", name, "--port", str(ports[name])],
-                env=environ, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            ),
-            log,
-        )
+    apps = AppProcesses(demo_database_url, clean_redis, tmp_path)
     try:
-        for name, url in urls.items():
-            _wait_healthy(name, url, processes[name][0], tmp_path)
-        yield urls
+        apps.start()
+        yield apps.urls
     finally:
-        for process, log in processes.values():
-            process.terminate()
-        for process, log in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
-
-
-def _wait_healthy(name: str, url: str, process: subprocess.Popen, tmp_path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{name} exited: {(tmp_path / f'{name}.log').read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{name} did not become healthy at {url}: {(tmp_path / f'{name}.log').read_text()}")
+        apps.stop()
 
 
 def test_every_app_answers_its_home_page_over_http(running_apps):

@@ -12,9 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-import time
 import warnings
-from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -22,7 +20,7 @@ from authlib.common.security import generate_token
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from shared.infrastructure.devstack import free_port
+from shared.infrastructure.devstack import AppProcesses, free_port
 
 import authlib.deprecate  # noqa: E402,F401  (installs its own filter, which the block below must override)
 
@@ -39,57 +37,14 @@ CHROMIUM_ARGS = [
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-APPS = ("blog", "market", "cart", "events", "federation", "account")
-
-
-@dataclass
-class RunningApps:
-    urls: dict[str, str]
-    environ: dict[str, str]
-
-
-def _wait_healthy(name: str, url: str, process: subprocess.Popen, log_path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{name} exited: {log_path.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{name} did not become healthy at {url}: {log_path.read_text()}")
-
-
 @pytest.fixture
-def apps(demo_database_url, clean_redis, tmp_path) -> Iterator[RunningApps]:
-    ports = {name: free_port() for name in APPS}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    environ = {**os.environ, "ROSE_ASH_ENV": "test", "DATABASE_URL": demo_database_url, "REDIS_URL": clean_redis}
-    for name, url in urls.items():
-        environ[f"{name.upper()}_PUBLIC_URL"] = url
-        environ[f"{name.upper()}_INTERNAL_URL"] = url
-    processes = {}
+def apps(demo_database_url, clean_redis, tmp_path) -> Iterator[AppProcesses]:
+    running = AppProcesses(demo_database_url, clean_redis, tmp_path)
     try:
-        for name in APPS:
-            with open(tmp_path / f"{name}.log", "wb") as log:
-                processes[name] = subprocess.Popen(
-                    [sys.executable, "-m", "shared.infrastructure.cli", "serve", name, "--port", str(ports[name])],
-                    env=environ, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                )
-        for name in APPS:
-            _wait_healthy(name, urls[name], processes[name], tmp_path / f"{name}.log")
-        yield RunningApps(urls, environ)
+        running.start()
+        yield running
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        running.stop()
 
 
 def _csrf(html: str) -> str:
@@ -102,7 +57,7 @@ def _register_client(apps: RunningApps, redirect_uri: str) -> tuple[str, str]:
     result = subprocess.run(
         [sys.executable, "-m", "shared.infrastructure.cli", "oauth", "client", "add",
          "--name", "Test Reader", "--redirect-uri", redirect_uri],
-        env=apps.environ, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env=apps.environ(), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
     client_id = re.search(r"client_id: (\S+)", result.stdout).group(1)
