@@ -92,3 +92,28 @@ def test_page_cache_keys_on_the_representation(accept, expected):
     from shared.infrastructure.page_cache import representation_of
 
     assert representation_of(accept) == expected
+
+
+async def test_fetch_failure_is_logged_once_per_key(settings, caplog):
+    import logging
+
+    import httpx
+    import redis.asyncio as aioredis
+
+    import blog.app
+    from shared.infrastructure.fragments import FragmentClient
+
+    app = blog.app.create_app(settings)
+    redis_client = aioredis.Redis.from_url(settings.redis_url)
+    client = FragmentClient(settings=settings, redis=redis_client, http=httpx.AsyncClient(trust_env=False))
+    caplog.set_level(logging.WARNING, logger="shared.infrastructure.fragments")
+    try:
+        async with app.test_request_context("/"):
+            for _ in range(3):
+                [content] = await client.fetch_all([FragmentRequest("cart", "cart-mini")], None)
+                assert 'data-fragment="cart/cart-mini"' in content
+    finally:
+        await client.http.aclose()
+        await redis_client.aclose()
+    warnings = [record for record in caplog.records if "cart/cart-mini unavailable" in record.getMessage()]
+    assert len(warnings) == 1
