@@ -5,13 +5,26 @@ from __future__ import annotations
 from quart import Blueprint, abort, current_app, redirect, render_template, request, session
 
 from cart.services import (
-    MAX_QUANTITY, add_to_cart, cart_lines, find_cart, find_member_cart, new_cart_key, remove_from_cart, totals,
+    MAX_QUANTITY, add_to_cart, adopt_visitor_cart, cart_lines, find_cart, find_member_cart, new_cart_key,
+    remove_from_cart, totals,
 )
 from shared.infrastructure.db import get_session
 from shared.infrastructure.fragments import current_member_id, invalidate
 from shared.services.registry import services
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.before_request
+async def adopt_cart_after_sign_in() -> None:
+    """Give a member who just signed in whatever they added to the cart as a visitor."""
+    member_id = current_member_id()
+    cart_key = session.get("cart_key")
+    if member_id is None or not cart_key:
+        return
+    session.pop("cart_key")
+    if await adopt_visitor_cart(get_session(), cart_key, member_id):
+        await _forget_cart_fragment(member_id)
 
 
 @bp.get("/")

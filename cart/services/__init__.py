@@ -81,6 +81,31 @@ async def add_to_cart(
     return item.quantity
 
 
+async def adopt_visitor_cart(session: AsyncSession, cart_key: str, member_id: int) -> bool:
+    """Move what a visitor put in their cart into their member cart after they sign in.
+
+    Returns whether anything moved. Quantities of a product in both carts add up, to at most MAX_QUANTITY.
+    """
+    visitor = await find_cart(session, cart_key)
+    if visitor is None:
+        return False
+    member_cart = await find_member_cart(session, member_id)
+    if member_cart is None:
+        visitor.session_key = None
+        visitor.member_id = member_id
+        return bool(visitor.items)
+    for item in list(visitor.items):
+        existing = next((line for line in member_cart.items if line.product_id == item.product_id), None)
+        if existing is None:
+            member_cart.items.append(CartItem(product_id=item.product_id, quantity=item.quantity))
+        else:
+            existing.quantity = min(existing.quantity + item.quantity, MAX_QUANTITY)
+    moved = bool(visitor.items)
+    await session.delete(visitor)
+    await session.flush()
+    return moved
+
+
 async def remove_from_cart(
     session: AsyncSession, cart_key: str, product_id: int, member_id: int | None = None
 ) -> bool:

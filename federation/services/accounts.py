@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.infrastructure.config import APP_NAMES
 from shared.infrastructure.passwords import hash_password, verify_password
 from shared.models import APActor, Member
 
@@ -33,6 +34,10 @@ def password_problems(password: str, confirmation: str) -> list[str]:
     return []
 
 
+# The six apps are fediverse actors under their own names, so no member may take those names.
+RESERVED_USERNAMES = frozenset(APP_NAMES) | {"actor", "inbox", "outbox", "users", "rose_ash", "rose-ash", "root", "postmaster"}
+
+
 async def sign_up(
     session: AsyncSession, username: str, email: str, display_name: str, password: str, confirmation: str
 ) -> SignUpResult:
@@ -43,6 +48,8 @@ async def sign_up(
     errors = []
     if not USERNAME.match(username):
         errors.append("Choose a username of 1 to 30 lower-case letters, digits or underscores.")
+    elif username in RESERVED_USERNAMES:
+        errors.append(f"The username {username!r} is reserved for the platform itself. Choose another.")
     if not EMAIL.match(email) or len(email) > 254:
         errors.append("Enter a valid email address, such as name@example.org.")
     if not display_name or len(display_name) > 100:

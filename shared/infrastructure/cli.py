@@ -105,7 +105,7 @@ def seed_demo(ghost_export: Path | None) -> None:
                 report = await load(session, settings, ghost_export)
         finally:
             await engine.dispose()
-        created = ", ".join(f"{number} {what}" for what, number in report.created.items()) or "nothing new"
+        created = ", ".join(f"{what} {number}" for what, number in report.created.items()) or "nothing new"
         click.echo(f"Demo data in {address_of(settings.database_url)}: created {created}.")
         for note in report.notes:
             click.echo(f"  {note}")

@@ -13,7 +13,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .config import load_settings
+from .config import APP_NAMES, load_settings
 from .db import make_engine, make_sessionmaker
 
 T = TypeVar("T")
@@ -72,8 +72,11 @@ def client_list() -> None:
     from shared.services.oauth_clients import list_clients
 
     clients = _in_transaction(list_clients)
+    missing = sorted(set(APP_NAMES) - {"federation"} - {c.client_id for c in clients if c.is_first_party})
+    if missing:
+        click.echo(f"Not listed until their first sign-in, which registers them: {', '.join(missing)}.")
     if not clients:
-        click.echo("No OAuth clients are registered.")
+        click.echo("No OAuth clients are registered yet.")
         return
     for registered in clients:
         if registered.is_first_party:
@@ -89,8 +92,12 @@ def client_list() -> None:
 @click.argument("client_id")
 def client_remove(client_id: str) -> None:
     """Remove a client, with every code, token and consent it holds."""
-    from shared.services.oauth_clients import remove_client
+    from shared.services.oauth_clients import FirstPartyClientError, remove_client
 
-    if not _in_transaction(lambda session: remove_client(session, client_id)):
+    try:
+        removed = _in_transaction(lambda session: remove_client(session, client_id))
+    except FirstPartyClientError as error:
+        raise click.ClickException(f"{error}; nothing was removed") from error
+    if not removed:
         raise click.ClickException(f"no OAuth client has client_id {client_id!r}; see 'rose-ash oauth client list'")
     click.echo(f"Removed OAuth client {client_id}.")

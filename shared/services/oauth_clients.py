@@ -80,8 +80,19 @@ async def list_clients(session: AsyncSession) -> list[RegisteredClient]:
     ]
 
 
+class FirstPartyClientError(ValueError):
+    """One of the platform's own apps was named where only third-party clients may be."""
+
+
 async def remove_client(session: AsyncSession, client_id: str) -> bool:
-    """Delete a client with its codes, tokens and consents; returns whether it existed."""
+    """Delete a third-party client with its codes, tokens and consents; returns whether it existed."""
+    first_party = await session.scalar(
+        select(OAuthClient.is_first_party).where(OAuthClient.client_id == client_id)
+    )
+    if first_party:
+        raise FirstPartyClientError(
+            f"{client_id!r} is one of Rose Ash's own apps; its client comes from the configuration and stays"
+        )
     result = await session.execute(delete(OAuthClient).where(OAuthClient.client_id == client_id))
     return result.rowcount > 0
 

@@ -142,3 +142,31 @@ async def test_quantity_capped_at_the_maximum_says_so(app_client, settings):
     html = await text_of(await client.get("/"))
     assert "<td>99</td>" in html
     assert "the most one cart can hold" in html
+
+
+async def test_visitor_cart_moves_to_the_member_at_sign_in(app_client, settings):
+    import json
+
+    import redis.asyncio as aioredis
+
+    client = await app_client("cart")
+    product_id = await _product_id(settings.database_url, "rye-loaf")
+    token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
+    await client.post("/add", form={"csrf_token": token, "product_id": str(product_id), "quantity": "2"})
+    # Sign the visitor in as bob, as the sign-in callback does: the same session now names a member.
+    cookie = next(c for c in client.cookie_jar if c.name == "cart_session")
+    redis_client = aioredis.Redis.from_url(settings.redis_url)
+    key = f"session:cart:{cookie.value}"
+    data = json.loads(await redis_client.get(key))
+    connection = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+    try:
+        data["member_id"] = await connection.fetchval("SELECT id FROM members WHERE username = 'bob'")
+        await redis_client.set(key, json.dumps(data))
+        html = await text_of(await client.get("/"))
+        owners = await connection.fetch("SELECT member_id, session_key FROM carts")
+    finally:
+        await connection.close()
+        await redis_client.aclose()
+    assert "Dark rye loaf" in html
+    assert "<td>2</td>" in html
+    assert [(row["member_id"], row["session_key"]) for row in owners] == [(data["member_id"], None)]

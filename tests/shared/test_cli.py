@@ -100,8 +100,8 @@ async def test_upgrade_then_seed_demo_creates_the_demo_members_once(empty_databa
     export = str(fixtures_dir / "ghost" / "v4_export.json")
     first = await asyncio.to_thread(run_cli, "seed-demo", "--ghost-export", export, **environ)
     assert first.returncode == 0, first.stderr
-    assert "3 members" in first.stdout
-    assert "11 posts" in first.stdout
+    assert "members 3" in first.stdout
+    assert "posts 11" in first.stdout
     second = await asyncio.to_thread(run_cli, "seed-demo", "--ghost-export", export, **environ)
     assert "created nothing new" in second.stdout
     connection = await asyncpg.connect(asyncpg_dsn(empty_database_url))

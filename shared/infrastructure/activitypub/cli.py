@@ -49,7 +49,7 @@ def event_processor(poll_interval: float, concurrency: int, retry_base: float, m
 
 @click.group("activitypub")
 def activitypub() -> None:
-    """Follow remote accounts, publish notes and inspect deliveries."""
+    """Follow remote accounts and inspect deliveries."""
 
 
 @activitypub.command("follow")
@@ -71,7 +71,16 @@ def follow(username: str, account: str) -> None:
             await fetcher.aclose()
             await engine.dispose()
 
-    click.echo(f"{username} asked to follow {asyncio.run(run())}; the follow counts once they accept.")
+    from federation.services.social import UnknownMember
+
+    from .fetch import FetchError
+    from .remote import RemoteObjectError
+
+    try:
+        followed = asyncio.run(run())
+    except (UnknownMember, RemoteObjectError, FetchError) as error:
+        raise click.ClickException(f"{error}; nothing was sent") from error
+    click.echo(f"{username} asked to follow {followed}; the follow counts once they accept.")
 
 
 @activitypub.command("deliveries")

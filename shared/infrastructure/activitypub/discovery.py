@@ -90,7 +90,7 @@ def nodeinfo_document(users_total: int, active_half_year: int, active_month: int
         "software": {"name": SOFTWARE_NAME, "version": SOFTWARE_VERSION, "homepage": "https://rose-ash.com/"},
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": False,
+        "openRegistrations": True,  # anyone may sign up at /signup
         "usage": {
             "users": {"total": users_total, "activeHalfyear": active_half_year, "activeMonth": active_month},
             "localPosts": local_posts,

@@ -63,3 +63,30 @@ def test_remove_unknown_client_fails_clearly(runner):
     result = runner.invoke(cli, ["oauth", "client", "remove", "no-such-client"])
     assert result.exit_code == 1
     assert "no OAuth client has client_id 'no-such-client'" in result.output
+
+
+def test_remove_refuses_a_first_party_app(runner, settings):
+    import asyncio
+
+    from shared.infrastructure.db import make_engine, make_sessionmaker
+    from shared.services.oauth_clients import register_first_party_client
+
+    async def register() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                await register_first_party_client(session, settings, "blog")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(register())
+    result = runner.invoke(cli, ["oauth", "client", "remove", "blog"])
+    assert result.exit_code == 1
+    assert "one of Rose Ash's own apps" in result.output
+    assert "blog" in runner.invoke(cli, ["oauth", "client", "list"]).output
+
+
+def test_list_names_apps_not_yet_registered(runner):
+    result = runner.invoke(cli, ["oauth", "client", "list"])
+    assert "Not listed until their first sign-in" in result.output
+    assert "account" in result.output

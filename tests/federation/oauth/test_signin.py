@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from federation.services.signin_limits import BLOCKED_MESSAGE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS
 from tests.federation.oauth.support import sign_in
 from tests.helpers import csrf_from, text_of
@@ -93,6 +95,13 @@ async def test_sign_up_with_a_taken_username_is_refused(federation):
     response = await _sign_up(federation, username="alice", email="other@example.org")
     assert response.status_code == 400
     assert "already registered" in await text_of(response)
+
+
+@pytest.mark.parametrize("username", ["blog", "events", "actor"])
+async def test_sign_up_with_a_reserved_username_is_refused(federation, username):
+    response = await _sign_up(federation, username=username, email=f"{username}@example.org")
+    assert response.status_code == 400
+    assert "is reserved for the platform itself" in await text_of(response)
 
 
 async def test_sign_up_with_a_short_password_is_refused(federation):
