@@ -135,7 +135,7 @@ def wait_for(url: str) -> None:
                 return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
+    raise RuntimeError(f"{url} did not respond within 30 s")
 
 
 async def prepare_database(server_url: str, redis_url: str) -> str:

@@ -2,7 +2,7 @@
 
 A member is the actor ``<federation public_url>/users/<username>``; that URI
 is also the member's OpenID Connect ``sub``, so it must not change. The
-profile page ``/@<username>`` answers with the actor document too when an
+profile page ``/@<username>`` returns the actor document too when an
 ActivityPub client asks for it.
 """
 

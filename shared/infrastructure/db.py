@@ -58,7 +58,7 @@ def address_of(url: str) -> str:
 
 
 def is_outage(error: BaseException) -> str | None:
-    """The failing service's name when ``error`` means PostgreSQL or Redis is unreachable."""
+    """Return the failing service's name when ``error`` means PostgreSQL or Redis is unreachable."""
     if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         return "redis"
     if isinstance(error, ServiceUnavailable):
@@ -73,7 +73,7 @@ def is_outage(error: BaseException) -> str | None:
 
 
 def describe(error: BaseException) -> str:
-    """A one-line reason without a traceback, for operators."""
+    """Return a one-line reason for ``error``, without a traceback, for operators."""
     cause = error
     while getattr(cause, "orig", None) is not None:
         cause = cause.orig  # type: ignore[assignment]
@@ -99,7 +99,7 @@ async def check_redis(client: aioredis.Redis, url: str) -> None:
 
 
 async def wait_for_services(settings: Settings, timeout: float, *, redis_needed: bool = True) -> None:
-    """Retry PostgreSQL (and Redis) until both answer or ``timeout`` seconds pass.
+    """Retry PostgreSQL (and Redis) until both accept connections or ``timeout`` seconds pass.
 
     Raises ``ServiceUnavailable`` for the first service still failing at the end.
     """
@@ -130,7 +130,7 @@ async def wait_for_services(settings: Settings, timeout: float, *, redis_needed:
 
 
 def get_session():
-    """The current request's database session: one transaction per request.
+    """Return the current request's database session: one transaction per request.
 
     The factory commits it after a response below 400 and rolls it back
     otherwise, so a view never commits by itself.

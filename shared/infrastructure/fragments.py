@@ -5,8 +5,8 @@ Serving: every app registers ``fragments_blueprint(handlers)`` at
 every ``/internal/`` request before it reaches a handler.
 
 Composing: a template writes ``{{ fragment("cart", "cart-mini") }}``. That
-call only leaves a marker and notes the request; once the page is rendered,
-``compose_fragments`` fetches every noted fragment at once, within a total
+call only leaves a marker and records the request. Once the page is rendered,
+``compose_fragments`` fetches every recorded fragment at once, within a total
 time budget, and puts each in its marker's place. Each fragment is cached in
 Redis for a short time under a key naming the app, the type, the parameters
 and, for member-specific types, the member. When a fetch fails or runs out of
@@ -82,7 +82,7 @@ def install_internal_auth(app: Quart, settings: Settings) -> None:
                 settings.internal_secret, request.headers.get(internal_auth.HEADER), request.method, target
             )
         except internal_auth.InternalAuthError as error:
-            log.warning("refused %s %s from %s: %s", request.method, request.path, request.remote_addr, error)
+            log.warning("rejected %s %s from %s: %s", request.method, request.path, request.remote_addr, error)
             abort(403, "This address is for Rose Ash's own apps.")
 
 

@@ -5,9 +5,9 @@ a 200 HTML response that sets no cookie, carries no CSRF token and has every
 fragment it asked for is stored. So a page meant for one person is never
 shown to another, and a page patched over an outage does not outlive it.
 
-A request without the app's session cookie is answered from the cache before
-it reaches Quart at all (``PageCacheMiddleware``); a request with one goes
-through the app, which looks at the session first.
+``PageCacheMiddleware`` serves a request without the app's session cookie from
+the cache before it reaches Quart at all. A request with that cookie goes
+through the app, which reads the session first.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaita
 
 
 class PageCacheMiddleware:
-    """Answer a cached anonymous page without entering the app; everything else passes through."""
+    """ASGI middleware serving cached anonymous pages without entering the app; other requests pass through."""
 
     def __init__(self, app: Quart, inner: ASGIApp, settings: Settings, app_name: str) -> None:
         self.app = app
@@ -152,6 +152,7 @@ class PageCacheMiddleware:
         ):
             await self.inner(scope, receive, send)
             return
+
         started = time.perf_counter()
         accept = next((value for name, value in scope["headers"] if name == b"accept"), b"").decode("latin-1")
         key = page_key(self.app_name, representation_of(accept), scope["path"], scope["query_string"].decode("latin-1"))
@@ -162,6 +163,7 @@ class PageCacheMiddleware:
         if value is None:
             await self.inner(scope, receive, send)
             return
+
         headers, body = _decode(value)
         request_id = secrets.token_hex(8)
         raw_headers = [(name.lower().encode("latin-1"), item.encode("latin-1")) for name, item in headers]
@@ -172,6 +174,7 @@ class PageCacheMiddleware:
         ]
         await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
+
         client_address = (scope.get("client") or ("-",))[0]
         access_log.info(
             "%s GET %s 200 %.1fms id=%s from=%s page-cache", self.app_name, scope["path"],

@@ -100,7 +100,7 @@ async def remove_client(session: AsyncSession, client_id: str) -> bool:
 async def register_first_party_client(session: AsyncSession, settings: Settings, app_name: str) -> None:
     """Create or update this app's own client row from the configuration.
 
-    Each client app does this itself, because only it holds its secret: the
+    Each client app does this itself, because only it has its secret: the
     federation app's configuration has no client secrets at all.
     """
     if not settings.oauth_client_secret:

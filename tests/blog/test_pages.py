@@ -18,7 +18,7 @@ async def test_index_lists_latest_posts_newest_first(app_client):
     assert dates == sorted(dates, reverse=True)
 
 
-async def test_index_second_page_holds_the_remaining_posts_and_no_pages(app_client):
+async def test_index_second_page_has_remaining_posts(app_client):
     client = await app_client("blog")
     first = await text_of(await client.get("/"))
     response = await client.get("/?page=2")
@@ -26,7 +26,7 @@ async def test_index_second_page_holds_the_remaining_posts_and_no_pages(app_clie
     assert response.status_code == 200
     first_slugs = set(re.findall(r'<h2><a href="/([^/]+)/">', first))
     second_slugs = set(re.findall(r'<h2><a href="/([^/]+)/">', second))
-    # The v4 export holds 7 posts and 4 pages; pages never appear in the listing.
+    # The v4 export contains 7 posts and 4 pages, and pages never appear in the listing.
     assert len(first_slugs | second_slugs) == 7
     assert not first_slugs & second_slugs
     assert "Page 2 of 2" in second
@@ -41,7 +41,7 @@ async def test_post_page_shows_the_post(app_client):
     assert 'href="/tag/getting-started/"' in html
 
 
-async def test_post_html_from_ghost_lost_its_scripts_on_import(app_client):
+async def test_post_import_drops_scripts(app_client):
     # The Ghost export's "integrations" post embeds a <script>; the importer drops it.
     client = await app_client("blog")
     response = await client.get("/integrations/")
@@ -81,7 +81,7 @@ async def test_unknown_tag_is_the_404_page(app_client):
     assert "Page not found" in await text_of(response)
 
 
-async def test_non_numeric_page_number_is_a_400_that_says_what_to_send(app_client):
+async def test_index_non_numeric_page_400(app_client):
     client = await app_client("blog")
     response = await client.get("/?page=two")
     assert response.status_code == 400
@@ -94,14 +94,14 @@ async def test_zero_and_huge_page_numbers_are_400(app_client):
     assert (await client.get("/?page=99999999999999999999")).status_code == 400
 
 
-async def test_page_past_the_last_redirects_to_the_last_page(app_client):
+async def test_index_page_past_last_redirects(app_client):
     client = await app_client("blog")
     response = await client.get("/?page=40")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/?page=2")
 
 
-async def test_tag_page_past_the_last_redirects_to_its_last_page(app_client):
+async def test_tag_page_past_last_redirects(app_client):
     client = await app_client("blog")
     response = await client.get("/tag/getting-started/?page=9")
     assert response.status_code == 302

@@ -26,14 +26,14 @@ async def _cart_item_count(database_url: str) -> int:
         await connection.close()
 
 
-async def test_a_new_visitor_sees_an_empty_cart(app_client):
+async def test_cart_empty_for_new_visitor(app_client):
     client = await app_client("cart")
     response = await client.get("/")
     assert response.status_code == 200
     assert "Your cart is empty." in await text_of(response)
 
 
-async def test_adding_a_product_shows_it_in_the_cart_with_name_and_price(app_client, settings):
+async def test_add_shows_name_and_price(app_client, settings):
     client = await app_client("cart")
     product_id = await _product_id(settings.database_url, "sourdough-loaf")
     form_page = await client.get(f"/add/{product_id}")
@@ -82,7 +82,7 @@ async def test_carts_are_per_visitor(app_client, settings):
     assert "Your cart is empty." in await text_of(await second.get("/"))
 
 
-async def test_malformed_quantity_shows_the_form_again_and_saves_nothing(app_client, settings):
+async def test_add_malformed_quantity_saves_nothing(app_client, settings):
     client = await app_client("cart")
     product_id = await _product_id(settings.database_url, "sourdough-loaf")
     token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
@@ -95,7 +95,7 @@ async def test_malformed_quantity_shows_the_form_again_and_saves_nothing(app_cli
     assert await _cart_item_count(settings.database_url) == 0
 
 
-async def test_unknown_product_in_the_form_is_refused_and_saves_nothing(app_client, settings):
+async def test_add_unknown_product_saves_nothing(app_client, settings):
     client = await app_client("cart")
     product_id = await _product_id(settings.database_url, "sourdough-loaf")
     token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
@@ -116,12 +116,12 @@ async def test_sold_out_product_is_refused(app_client, settings):
     assert await _cart_item_count(settings.database_url) == 0
 
 
-async def test_add_form_for_unknown_product_is_the_404_page(app_client):
+async def test_add_form_unknown_product_404(app_client):
     client = await app_client("cart")
     assert (await client.get("/add/999999")).status_code == 404
 
 
-async def test_post_without_csrf_token_is_refused_and_saves_nothing(app_client, settings):
+async def test_add_without_csrf_token_rejected(app_client, settings):
     client = await app_client("cart")
     product_id = await _product_id(settings.database_url, "sourdough-loaf")
     await client.get(f"/add/{product_id}")
@@ -144,7 +144,7 @@ async def test_quantity_capped_at_the_maximum_says_so(app_client, settings):
     assert "the most one cart can hold" in html
 
 
-async def test_visitor_cart_moves_to_the_member_at_sign_in(app_client, settings):
+async def test_visitor_cart_moves_at_sign_in(app_client, settings):
     import json
 
     import redis.asyncio as aioredis

@@ -70,7 +70,7 @@ async def cart_count_on_blog(client: httpx.AsyncClient, apps: AppProcesses) -> s
     return match.group(1)
 
 
-async def test_cart_count_in_blog_header_follows_each_members_cart(apps):
+async def test_cart_count_follows_each_member(apps):
     alice = await signed_in_client(apps, "alice")
     bob = await signed_in_client(apps, "bob")
     anonymous = httpx.AsyncClient(timeout=10)
@@ -102,7 +102,7 @@ async def test_blog_page_survives_the_cart_app_being_down(apps):
         assert 'data-fragment="cart/cart-mini"' not in back.text
 
 
-async def test_blog_keeps_the_last_good_fragment_while_the_cart_is_down(apps):
+async def test_cart_down_keeps_last_good_copy(apps):
     async with httpx.AsyncClient(timeout=10) as client:
         await client.get(f"{apps.urls['blog']}/?page=1")
         apps.stop("cart")
@@ -150,7 +150,7 @@ def test_internal_endpoint_refuses_a_bad_credential(apps, credential):
         headers[internal_auth.HEADER] = internal_auth.sign("test-internal-secret", "GET", target, None, time.time() - 120)
     response = httpx.get(apps.urls["cart"] + target, headers=headers, timeout=10)
     assert response.status_code == 403
-    assert f"refused GET {target}" in apps.log_path("cart").read_text()
+    assert f"rejected GET {target}" in apps.log_path("cart").read_text()
 
 
 def test_internal_endpoint_serves_a_valid_credential(apps):
@@ -188,7 +188,7 @@ async def test_edited_navigation_shows_on_the_next_blog_page(apps):
     assert ">About</a>" not in after.text
 
 
-async def test_anonymous_blog_page_is_served_from_the_page_cache(apps):
+async def test_page_cache_serves_anonymous_page(apps):
     async with httpx.AsyncClient(timeout=10) as client:
         first = await client.get(f"{apps.urls['blog']}/welcome/")
         second = await client.get(f"{apps.urls['blog']}/welcome/")
@@ -216,7 +216,7 @@ async def test_signed_in_member_never_gets_a_cached_page(apps):
     assert "Signed in as" not in cached.text
 
 
-async def test_published_post_shows_on_the_next_anonymous_home_page(apps):
+async def test_published_post_refreshes_page_cache(apps):
     from sqlalchemy import select
 
     from blog.services.publishing import publish_post

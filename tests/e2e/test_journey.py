@@ -47,7 +47,7 @@ def test_every_app_answers_its_home_page_over_http(running_apps):
         assert account.headers["location"] == "/auth/login?next=%2F"
 
 
-def test_adding_a_product_from_the_market_to_the_cart_over_http(running_apps):
+def test_cart_add_from_market_over_http(running_apps):
     with httpx.Client(timeout=10, follow_redirects=True) as client:
         product = client.get(running_apps["market"] + "/product/apple-box/")
         add_link = re.search(r'href="([^"]+/add/\d+)"', product.text).group(1)

@@ -47,7 +47,7 @@ def test_every_command_has_help():
         assert len(result.output.splitlines()) > 3, path
 
 
-def test_serve_gives_up_on_an_unreachable_database_with_one_clear_line():
+def test_serve_unreachable_database_one_line():
     dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
     result = run_cli("serve", "blog", "--port", str(free_port()), DATABASE_URL=dead, STARTUP_TIMEOUT="1")
     assert result.returncode == 1
@@ -92,7 +92,7 @@ def test_schema_sql_check_fails_on_a_stale_file(tmp_path):
     assert "does not match the migrations" in result.stderr
 
 
-async def test_upgrade_then_seed_demo_creates_the_demo_members_once(empty_database_url, clean_redis, fixtures_dir):
+async def test_seed_demo_creates_members_once(empty_database_url, clean_redis, fixtures_dir):
     environ = {"DATABASE_URL": empty_database_url, "REDIS_URL": clean_redis}
     upgraded = await asyncio.to_thread(run_cli, "db", "upgrade", **environ)
     assert upgraded.returncode == 0, upgraded.stderr
@@ -129,14 +129,14 @@ async def test_production_configuration_never_creates_demo_members(empty_databas
 
 
 @pytest.mark.parametrize("app", ["nope", "Blog"])
-def test_serve_refuses_an_unknown_app_and_lists_the_valid_ones(app):
+def test_serve_unknown_app_lists_valid_ones(app):
     result = CliRunner().invoke(cli, ["serve", app])
     assert result.exit_code == 2
     assert "blog" in result.output
     assert "account" in result.output
 
 
-def test_serve_on_a_busy_port_says_so_without_a_traceback():
+def test_serve_busy_port_one_line():
     import socket
 
     with socket.socket() as holder:
@@ -149,7 +149,7 @@ def test_serve_on_a_busy_port_says_so_without_a_traceback():
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
-def test_seed_demo_with_a_missing_export_fails_and_loads_nothing(tmp_path):
+def test_seed_demo_missing_export_fails(tmp_path):
     result = run_cli("seed-demo", "--ghost-export", str(tmp_path / "nope.json"))
     assert result.returncode == 1
     assert "nope.json: no such file; nothing was loaded" in result.stderr

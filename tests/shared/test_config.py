@@ -16,7 +16,7 @@ PRODUCTION = {
 }
 
 
-def test_every_app_has_public_and_internal_urls_in_every_environment():
+def test_every_app_has_both_urls():
     for env in ("dev", "test"):
         settings = load_settings(env, environ={})
         assert set(settings.apps) == set(APP_NAMES)
@@ -44,7 +44,7 @@ def test_production_without_its_secret_names_the_missing_key():
     assert "SECRET_KEY" in str(caught.value)
 
 
-def test_secret_read_from_a_file_like_a_swarm_secret(tmp_path: Path):
+def test_secret_read_from_file(tmp_path: Path):
     secret = tmp_path / "secret_key"
     secret.write_text("from-a-file\n")
     environ = {key: value for key, value in PRODUCTION.items() if key != "SECRET_KEY"}
@@ -84,7 +84,7 @@ def test_missing_app_section_names_the_app(tmp_path: Path):
     assert "apps.account" in str(caught.value)
 
 
-def test_production_demo_data_is_off_and_cannot_be_forgotten():
+def test_production_demo_data_off():
     settings = load_settings("production", environ=PRODUCTION)
     assert settings.demo_data is False
     assert settings.allow_private_fetch is False

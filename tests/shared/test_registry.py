@@ -28,11 +28,11 @@ async def test_market_service_returns_frozen_product_dtos(settings):
     assert (scarf.price_minor, scarf.currency, scarf.market_name) == (3800, "GBP", "Craft Market")
     with pytest.raises(dataclasses.FrozenInstanceError):
         scarf.price_minor = 1  # type: ignore[misc]
-    # A DTO holds plain values only.
+    # A DTO contains plain values only.
     assert all(isinstance(getattr(scarf, field.name), (int, str, bool, type(None))) for field in dataclasses.fields(scarf))
 
 
-def test_registry_refuses_an_object_that_does_not_implement_the_protocol():
+def test_register_rejects_wrong_protocol():
     registry = ServiceRegistry()
     with pytest.raises(TypeError, match="does not implement MarketService"):
         registry.register("market", object())
@@ -40,7 +40,7 @@ def test_registry_refuses_an_object_that_does_not_implement_the_protocol():
         registry.register("weather", object())
 
 
-def test_asking_for_an_unregistered_service_says_how_to_fix_it():
+def test_unregistered_service_explains_fix():
     with pytest.raises(ServiceNotRegistered, match="register_default_services"):
         ServiceRegistry().market  # noqa: B018
 

@@ -31,7 +31,7 @@ async def test_https_public_url_sets_hsts_and_secure_cookies(app_client, setting
     assert "SameSite=Lax" in cookie
 
 
-async def test_every_response_has_a_request_id_and_a_sane_one_is_kept(app_client):
+async def test_request_id_generated_or_kept(app_client):
     client = await app_client("market")
     generated = await client.get("/")
     assert len(generated.headers["X-Request-Id"]) == 16
@@ -41,7 +41,7 @@ async def test_every_response_has_a_request_id_and_a_sane_one_is_kept(app_client
     assert replaced.headers["X-Request-Id"] != "bad id with spaces"
 
 
-async def test_a_get_that_renders_no_form_sets_no_cookie(app_client):
+async def test_session_cookie_absent_without_form(app_client):
     client = await app_client("blog")
     response = await client.get("/")
     assert "Set-Cookie" not in response.headers
@@ -101,7 +101,7 @@ async def test_trusted_proxy_headers_are_used_only_when_configured(app_client, s
     assert body == {"scheme": "https", "remote": "203.0.113.7"}
 
 
-async def test_unexpected_error_is_a_500_page_with_a_reference(app_client, settings, caplog):
+async def test_unexpected_error_500_with_reference(app_client, settings, caplog):
     import blog.app
 
     app = blog.app.create_app(settings)

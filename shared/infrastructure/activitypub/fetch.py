@@ -168,7 +168,7 @@ class RemoteFetcher:
             async with asyncio.timeout(self.total_timeout):
                 return await self._request(method, url, content, headers or {}, auth)
         except TimeoutError:
-            raise FetchError(url, f"no complete answer within {self.total_timeout:g} s") from None
+            raise FetchError(url, f"no complete response within {self.total_timeout:g} s (timed out)") from None
 
     async def _request(self, method, url, content, headers, auth) -> FetchResponse:
         for _hop in range(self.max_redirects + 1):

@@ -49,7 +49,7 @@ async def fetch_object(fetcher: RemoteFetcher, uri: str, auth: httpx.Auth | None
     except FetchError as error:
         raise RemoteObjectError(uri, error.reason) from error
     if response.status_code != 200:
-        raise RemoteObjectError(uri, f"the server answered {response.status_code}")
+        raise RemoteObjectError(uri, f"the server returned status {response.status_code}")
     if not is_activity_content_type(response.headers.get("content-type")):
         raise RemoteObjectError(uri, f"the content type {response.headers.get('content-type')!r} is not ActivityStreams")
     try:
@@ -162,16 +162,16 @@ async def webfinger_actor_uri(fetcher: RemoteFetcher, handle: str) -> str:
     except FetchError as error:
         raise RemoteObjectError(handle, error.reason) from error
     if response.status_code != 200:
-        raise RemoteObjectError(handle, f"WebFinger answered {response.status_code}")
+        raise RemoteObjectError(handle, f"WebFinger returned status {response.status_code}")
     try:
         links = json.loads(response.content).get("links", [])
     except (ValueError, AttributeError):
-        raise RemoteObjectError(handle, "the WebFinger answer is not a JSON object") from None
+        raise RemoteObjectError(handle, "the WebFinger response is not a JSON object") from None
     for link in links if isinstance(links, list) else []:
         if isinstance(link, dict) and link.get("rel") == "self" and is_activity_content_type(link.get("type")):
             if isinstance(link.get("href"), str):
                 return link["href"]
-    raise RemoteObjectError(handle, "the WebFinger answer has no self link of type application/activity+json")
+    raise RemoteObjectError(handle, "the WebFinger response has no self link of type application/activity+json")
 
 
 def _is_local_host(host: str) -> bool:

@@ -131,7 +131,7 @@ async def test_slow_server_times_out():
 
     fetcher = RemoteFetcher(True, transport=httpx.MockTransport(handler), total_timeout=0.05)
     try:
-        with pytest.raises(FetchError, match="no complete answer"):
+        with pytest.raises(FetchError, match="no complete response"):
             await fetcher.request("GET", "http://127.0.0.1:9/slow")
     finally:
         await fetcher.aclose()
