@@ -1,16 +1,21 @@
 """AsyncActivityLog: the single writer of a log inside an asyncio program.
 
-Appends from any number of tasks go into one queue. One writer task takes
-everything that is waiting and writes it as one group in a worker thread.
-It syncs the group once, as the fsync policy requires, and then resolves
-each append with its sequence number. So appends never interleave, receive
-increasing sequence numbers in queue order, and share fsyncs, like calls
-serialised by one server process.
+Appends from any number of tasks go into one queue. Whenever the log's
+writer thread is free, the event loop hands it everything that is waiting as
+one group, after the tasks that are ready to run have queued their appends.
+The thread writes the group with one write call, syncs it once as the fsync
+policy requires, and passes the first sequence number back to the loop,
+which resolves each append. So appends never interleave, receive increasing
+sequence numbers in queue order, and share fsyncs, like calls serialised by
+one server process. The thread ends when the log has been idle for a while,
+and the next append starts another.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
@@ -22,6 +27,9 @@ from .log import DEFAULT_SEGMENT_SIZE, ActivityLog, as_payload
 # Upper bound in bytes of one group commit; a single larger entry still
 # forms a group of its own.
 MAX_GROUP_BYTES = 8 << 20
+# A log's writer thread ends after this long without a group to write, so
+# that idle logs keep no thread. The next append starts a new one.
+WRITER_IDLE_SECONDS = 10.0
 
 
 class AsyncActivityLog:
@@ -36,10 +44,16 @@ class AsyncActivityLog:
         self._loop = loop
         # Appends waiting for the writer, oldest first: (payload, future) pairs.
         self._pending: list[tuple[bytes, asyncio.Future]] = []
-        self._writer_idle: asyncio.Future | None = None
+        self._group_limit = max_group_entries(log.fsync)
+        # Groups for the writer thread, and None to stop it.
+        self._groups: queue.SimpleQueue = queue.SimpleQueue()
+        self._busy = False  # whether the writer thread has a group
+        self._dispatch_scheduled = False
+        self._idle: asyncio.Future | None = None
         self._closing = False
-        self._writer: asyncio.Task | None = None
         self._closer: asyncio.Task | None = None
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
 
     @classmethod
     async def open(
@@ -54,9 +68,7 @@ class AsyncActivityLog:
         # NOTE: if the caller is cancelled while the thread opens the log, the
         # opened log is never closed and holds its lock until the process exits.
         log = await asyncio.to_thread(ActivityLog.open, actor_id, base_path, segment_size=segment_size, fsync=fsync)
-        async_log = cls(log, asyncio.get_running_loop())
-        async_log._writer = asyncio.create_task(async_log._run(), name=f"activitylog-writer-{actor_id}")
-        return async_log
+        return cls(log, asyncio.get_running_loop())
 
     @property
     def actor_id(self) -> str:
@@ -106,24 +118,72 @@ class AsyncActivityLog:
             entry = as_payload(entry)
         future = self._loop.create_future()
         self._pending.append((entry, future))
-        self._wake_writer()
+        if not self._busy and not self._dispatch_scheduled:
+            # Dispatch after the tasks that are ready now, so that their
+            # appends join the same group.
+            self._dispatch_scheduled = True
+            self._loop.call_soon(self._dispatch)
         return await future
 
-    def _wake_writer(self) -> None:
-        if self._writer_idle is not None and not self._writer_idle.done():
-            self._writer_idle.set_result(None)
+    def _dispatch(self) -> None:
+        """Hand the oldest pending appends to the writer thread as one group, unless it is busy."""
+        self._dispatch_scheduled = False
+        if self._busy or not self._pending:
+            return
+        self._busy = True
+        self._send(self._take_group(self._group_limit))
 
-    async def _run(self) -> None:
-        """Commit pending appends group by group; return once close() was called and nothing is pending."""
-        group_limit = max_group_entries(self._log.fsync)
+    def _send(self, group: list[tuple[bytes, asyncio.Future]] | None) -> None:
+        """Queue a group, or None to stop, for the writer thread, starting the thread if it is not running."""
+        with self._writer_lock:
+            self._groups.put(group)
+            if self._writer is None and group is not None:
+                self._writer = threading.Thread(
+                    target=self._write_groups, name=f"activitylog-writer-{self.actor_id}", daemon=True
+                )
+                self._writer.start()
+
+    def _write_groups(self) -> None:
+        """Commit groups in the writer thread until close() sends None."""
+        commit = self._log._commit
+        resolve = self._resolve
+        call_soon_threadsafe = self._loop.call_soon_threadsafe
         while True:
-            if not self._pending:
-                if self._closing:
-                    return
-                self._writer_idle = self._loop.create_future()
-                await self._writer_idle
+            try:
+                group = self._groups.get(timeout=WRITER_IDLE_SECONDS)
+            except queue.Empty:
+                with self._writer_lock:
+                    if self._groups.empty():
+                        # Idle: end the thread; the next group starts another.
+                        self._writer = None
+                        return
                 continue
-            await self._commit(self._take_group(group_limit))
+            if group is None:
+                return
+            try:
+                first_seq, error = commit([payload for payload, _future in group]), None
+            except Exception as caught:
+                first_seq, error = 0, caught
+            try:
+                call_soon_threadsafe(resolve, group, first_seq, error)
+            except RuntimeError:
+                # The event loop was closed without closing the log first.
+                return
+
+    def _resolve(self, group: list[tuple[bytes, asyncio.Future]], first_seq: int, error: Exception | None) -> None:
+        """Settle the appends of a committed group, and dispatch the appends that arrived meanwhile."""
+        self._busy = False
+        for position, (_payload, future) in enumerate(group):
+            if future.done():
+                continue  # the appending task was cancelled; its entry is written anyway
+            if error is None:
+                future.set_result(first_seq + position)
+            else:
+                future.set_exception(error)
+        if self._pending:
+            self._dispatch()
+        elif self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
 
     def _take_group(self, group_limit: int) -> list[tuple[bytes, asyncio.Future]]:
         """Remove and return the oldest pending appends, within the entry and byte limits of one group."""
@@ -140,36 +200,27 @@ class AsyncActivityLog:
         del pending[:end]
         return group
 
-    async def _commit(self, group: list[tuple[bytes, asyncio.Future]]) -> None:
-        payloads = [payload for payload, _future in group]
-        try:
-            first_seq = await self._loop.run_in_executor(None, self._log._commit, payloads)
-        except asyncio.CancelledError:
-            for _payload, future in group:
-                future.cancel()
-            raise
-        except Exception as error:
-            for _payload, future in group:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for position, (_payload, future) in enumerate(group):
-            if not future.done():
-                future.set_result(first_seq + position)
-
     async def close(self) -> None:
         """Finish every append queued so far, then close the log. Calling it again only waits for that."""
         if self._closer is None:
             self._closing = True
-            self._wake_writer()
             self._closer = asyncio.create_task(self._finish())
         await asyncio.shield(self._closer)
 
     async def _finish(self) -> None:
         try:
-            if self._writer is not None:
-                await self._writer
+            while self._busy or self._pending:
+                self._idle = self._loop.create_future()
+                if not self._busy:
+                    self._dispatch()
+                await self._idle
         finally:
+            with self._writer_lock:
+                writer, self._writer = self._writer, None
+                if writer is not None:
+                    self._groups.put(None)
+            if writer is not None:
+                await asyncio.to_thread(writer.join)
             await asyncio.to_thread(self._log.close)
 
     async def __aenter__(self) -> AsyncActivityLog:

@@ -1,17 +1,25 @@
 """Byte layout of segment files, shared by the writer and the reader.
 
 FORMAT.md beside this module describes the layout. All integers are
-little-endian, and every CRC is CRC-32 as computed by ``zlib.crc32``.
+little-endian. Format version 2 checks everything with CRC-32C (Castagnoli),
+which current CPUs compute in hardware; segments written in version 1 use
+CRC-32 as ``zlib.crc32`` computes it, and stay readable and appendable.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from crc32c import crc32c
+
 MAGIC = b"RAAL"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version -> the CRC function of segments written in that version. Each
+# function takes the data and, optionally, the CRC of the bytes before it.
+CHECKSUMS: dict[int, Callable[..., int]] = {1: zlib.crc32, 2: crc32c}
 
 # Segment header: magic, version, actor id length, reserved, segment number,
 # base sequence number; then the actor id and a CRC of everything before it.
@@ -27,6 +35,7 @@ RECORD_HEADER = struct.Struct("<IIIQ")
 RECORD_HEADER_SIZE = RECORD_HEADER.size
 _RECORD_FIELDS = struct.Struct("<IIQ")
 _pack_crc = struct.Struct("<I").pack
+_pack_record_fields = _RECORD_FIELDS.pack
 
 MAX_ENTRY_SIZE = 0xFFFF_FFFF
 
@@ -46,16 +55,22 @@ class SegmentHeader:
     number: int
     base_seq: int
     size: int
+    version: int
+
+    @property
+    def checksum(self) -> Callable[..., int]:
+        """The CRC function of this segment's records."""
+        return CHECKSUMS[self.version]
 
 
 def segment_header_size(actor_id: str) -> int:
     return SEGMENT_HEADER_FIXED.size + len(actor_id) + SEGMENT_HEADER_CRC.size
 
 
-def encode_segment_header(actor_id: str, number: int, base_seq: int) -> bytes:
+def encode_segment_header(actor_id: str, number: int, base_seq: int, version: int = FORMAT_VERSION) -> bytes:
     actor = actor_id.encode("ascii")
-    fields = SEGMENT_HEADER_FIXED.pack(MAGIC, FORMAT_VERSION, len(actor), 0, number, base_seq) + actor
-    return fields + SEGMENT_HEADER_CRC.pack(zlib.crc32(fields))
+    fields = SEGMENT_HEADER_FIXED.pack(MAGIC, version, len(actor), 0, number, base_seq) + actor
+    return fields + SEGMENT_HEADER_CRC.pack(CHECKSUMS[version](fields))
 
 
 def decode_segment_header(data: bytes) -> SegmentHeader:
@@ -67,8 +82,9 @@ def decode_segment_header(data: bytes) -> SegmentHeader:
     magic, version, actor_length, _reserved, number, base_seq = SEGMENT_HEADER_FIXED.unpack_from(data)
     if magic != MAGIC:
         raise FormatError(0, f"the file does not start with the segment magic {MAGIC!r} (found {magic!r})")
-    if version != FORMAT_VERSION:
-        raise FormatError(4, f"unsupported format version {version} (this code reads version {FORMAT_VERSION})")
+    if version not in CHECKSUMS:
+        known = " and ".join(map(str, CHECKSUMS))
+        raise FormatError(4, f"unsupported format version {version} (this code reads versions {known})")
     if not 1 <= actor_length <= 64:
         raise FormatError(6, f"invalid actor id length {actor_length}")
 
@@ -77,17 +93,20 @@ def decode_segment_header(data: bytes) -> SegmentHeader:
     if len(data) < size:
         raise FormatError(0, f"the file is {len(data)} bytes long, shorter than its {size}-byte segment header")
     (stored_crc,) = SEGMENT_HEADER_CRC.unpack_from(data, crc_offset)
-    if zlib.crc32(data[:crc_offset]) != stored_crc:
+    if CHECKSUMS[version](data[:crc_offset]) != stored_crc:
         raise FormatError(0, "segment header CRC mismatch")
 
     actor_id = data[fixed_size:crc_offset].decode("ascii", errors="replace")
-    return SegmentHeader(actor_id=actor_id, number=number, base_seq=base_seq, size=size)
+    return SegmentHeader(actor_id=actor_id, number=number, base_seq=base_seq, size=size, version=version)
 
 
-def encode_record(seq: int, payload: bytes) -> bytes:
-    """Frame one entry as a record: a 20-byte header followed by the payload."""
-    fields = _RECORD_FIELDS.pack(len(payload), zlib.crc32(payload), seq)
-    return _pack_crc(zlib.crc32(fields)) + fields + payload
+def encode_record(seq: int, payload: bytes, checksum: Callable[..., int] = crc32c) -> bytes:
+    """Frame one entry as a record: a 20-byte header followed by the payload.
+
+    ``checksum`` is the CRC function of the segment the record goes to.
+    """
+    fields = _pack_record_fields(len(payload), checksum(payload), seq)
+    return _pack_crc(checksum(fields)) + fields + payload
 
 
 def record_size(payload_length: int) -> int:

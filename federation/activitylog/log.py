@@ -16,16 +16,23 @@ from itertools import accumulate
 from os import PathLike
 from pathlib import Path
 
+from crc32c import crc32c
+
 from .durability import commit_syncs, sync_directory, sync_file, validate_fsync_policy
 from .errors import ActivityLogError
-from .format import MAX_ENTRY_SIZE, encode_record, encode_segment_header
+from .format import CHECKSUMS, FORMAT_VERSION, MAX_ENTRY_SIZE, encode_record, encode_segment_header
+from .index import SegmentIndex, write_index
 from .lock import LogLock
 from .names import TEMP_SUFFIX, list_temp_files, segment_name, validate_actor_id
-from .scan import INDEX_INTERVAL, SegmentScan, TornTail, inspect_log, iter_records
+from .scan import INDEX_INTERVAL, SegmentScan, TornTail, inspect_log, plan_reads, read_planned
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SEGMENT_SIZE = 1 << 30
+# The active segment's index file is rewritten after this many bytes of
+# appends, so that a reopen after a crash checks at most about this many
+# bytes record by record.
+INDEX_EVERY_BYTES = 64 << 20
 
 
 @dataclass(slots=True)
@@ -34,13 +41,36 @@ class _Segment:
     path: Path
     base_seq: int
     size: int
+    version: int = FORMAT_VERSION
     count: int = 0
     index: array = field(default_factory=lambda: array("Q"))
     fd: int | None = None
+    # CRC-32C of the first ``size`` bytes, for the segment's index file.
+    checksum: int = 0
+    # How many bytes the segment's index file on disk covers.
+    indexed_size: int = 0
 
     @classmethod
     def from_scan(cls, scan: SegmentScan) -> _Segment:
-        return cls(scan.number, scan.path, scan.base_seq, scan.valid_size, scan.count, scan.index)
+        return cls(
+            scan.number,
+            scan.path,
+            scan.base_seq,
+            scan.valid_size,
+            scan.version,
+            scan.count,
+            scan.index,
+            checksum=scan.checksum,
+            indexed_size=scan.indexed_size,
+        )
+
+    @property
+    def record_checksum(self):
+        """The CRC function of this segment's records."""
+        return CHECKSUMS[self.version]
+
+    def as_index(self) -> SegmentIndex:
+        return SegmentIndex(self.number, self.base_seq, self.size, self.count, self.checksum, INDEX_INTERVAL, self.index)
 
 
 class ActivityLog:
@@ -61,6 +91,7 @@ class ActivityLog:
         self._lock = lock
         self._segments: list[_Segment] = []
         self._active: _Segment
+        self._record_checksum = CHECKSUMS[FORMAT_VERSION]
         self._tip = 0
         self._closed = False
         self._failure: OSError | None = None
@@ -113,12 +144,16 @@ class ActivityLog:
             self._active = self._segments[-1]
             self._tip = self._active.base_seq + self._active.count - 1
             self._active.fd = os.open(self._active.path, os.O_WRONLY | os.O_APPEND)
+            self._record_checksum = self._active.record_checksum
         else:
             self._active = self._create_segment(0, 1)
             self._segments.append(self._active)
         for leftover in list_temp_files(self.directory, self.actor_id):
-            logger.info("Removing %s, a segment file whose creation a crash interrupted", leftover)
+            logger.info("Removing %s, a file whose creation a crash interrupted", leftover)
             leftover.unlink()
+        for segment in self._segments[:-1]:
+            if segment.indexed_size != segment.size:
+                self._write_index(segment)
         logger.debug("Opened activity log %s/%s: %d segments, tip %d", self.directory, self.actor_id, len(self._segments), self._tip)
 
     @property
@@ -159,7 +194,7 @@ class ActivityLog:
         if segment.size >= self.segment_size and segment.count:
             segment = self._rotate()
         seq = self._tip + 1
-        record = encode_record(seq, entry)
+        record = encode_record(seq, entry, self._record_checksum)
         try:
             written = os.write(segment.fd, record)
             if written < len(record):
@@ -172,11 +207,14 @@ class ActivityLog:
         # threads, and it writes through _commit().
         if segment.count % INDEX_INTERVAL == 0:
             segment.index.append(segment.size)
+        segment.checksum = crc32c(record, segment.checksum)
         segment.size += len(record)
         segment.count += 1
         self._tip = seq
         if self._commit_syncs:
             self._sync_active()
+        if segment.size - segment.indexed_size >= INDEX_EVERY_BYTES:
+            self._write_index(segment)
         return seq
 
     def _commit(self, payloads: list[bytes]) -> int:
@@ -186,13 +224,17 @@ class ActivityLog:
         self._write_group(payloads)
         if self._commit_syncs:
             self._sync_active()
+        active = self._active
+        if active.size - active.indexed_size >= INDEX_EVERY_BYTES:
+            self._write_index(active)
         return first_seq
 
     def _write_group(self, payloads: list[bytes]) -> None:
         segment = self._active
         seq = self._tip + 1
+        checksum = self._record_checksum
         if segment.size < self.segment_size:
-            records = [encode_record(seq + position, payload) for position, payload in enumerate(payloads)]
+            records = [encode_record(seq + position, payload, checksum) for position, payload in enumerate(payloads)]
             if segment.size + sum(map(len, records)) - len(records[-1]) < self.segment_size:
                 # Only the last record can end at or past segment_size, so no
                 # entry of the group has to start a new segment.
@@ -209,7 +251,8 @@ class ActivityLog:
                     self._write_records(segment, records)
                     records, pending_size = [], 0
                 segment = self._rotate()
-            record = encode_record(seq, payload)
+                checksum = self._record_checksum
+            record = encode_record(seq, payload, checksum)
             records.append(record)
             pending_size += len(record)
             seq += 1
@@ -232,6 +275,7 @@ class ActivityLog:
                     segment.index.append(record_offset)
                     position = INDEX_INTERVAL
                 position -= 1
+            segment.checksum = crc32c(data, segment.checksum)
             segment.size = offset + len(data)
             segment.count += len(records)
             self._tip += len(records)
@@ -257,9 +301,11 @@ class ActivityLog:
             raise
         os.close(sealed.fd)
         sealed.fd = None
+        self._write_index(sealed)
         with self._state_lock:
             self._segments.append(segment)
             self._active = segment
+            self._record_checksum = segment.record_checksum
         return segment
 
     def _create_segment(self, number: int, base_seq: int) -> _Segment:
@@ -281,8 +327,18 @@ class ActivityLog:
             temp_path.unlink(missing_ok=True)
             raise
         self.fsync_count += 1
+        self._record_checksum = CHECKSUMS[FORMAT_VERSION]
         logger.info("Started activity log segment %s at sequence number %d", path, base_seq)
-        return _Segment(number, path, base_seq, size=len(header), fd=fd)
+        return _Segment(number, path, base_seq, size=len(header), fd=fd, checksum=crc32c(header))
+
+    def _write_index(self, segment: _Segment) -> None:
+        """Record ``segment``'s records in its index file; a failure only costs the next open time."""
+        try:
+            write_index(segment.path, segment.as_index())
+        except OSError as error:
+            logger.warning("Could not write the index of %s, so the next open checks its records one by one: %s", segment.path, error)
+            return
+        segment.indexed_size = segment.size
 
     def _fail(self, error: OSError, segment: _Segment | None) -> None:
         """Take the log out of service after an I/O error, so nothing is acknowledged on top of unknown state."""
@@ -312,16 +368,9 @@ class ActivityLog:
         """
         if self._closed:
             raise ValueError(f"activity log for actor {self.actor_id!r} is closed")
-        if not isinstance(start, int) or start < 1:
-            raise ValueError(f"invalid start {start!r}: sequence numbers start at 1")
         with self._state_lock:
-            stop = self._tip + 1 if stop is None else min(stop, self._tip + 1)
-            plan = [_read_plan(segment, start, stop) for segment in self._segments]
-        return self._read_planned([step for step in plan if step is not None])
-
-    def _read_planned(self, plan: list[tuple]) -> Iterator[tuple[int, bytes]]:
-        for path, offset, first_seq, skip, count in plan:
-            yield from iter_records(path, self.actor_id, offset, first_seq, skip, count)
+            plan = plan_reads(self._segments, start, stop, self._tip)
+        return read_planned(self.actor_id, plan)
 
     def close(self) -> None:
         """Close the active segment and release the lock. Calling it again does nothing."""
@@ -329,6 +378,9 @@ class ActivityLog:
             return
         self._closed = True
         try:
+            active = self._active
+            if self._failure is None and active.fd is not None and active.indexed_size != active.size:
+                self._write_index(active)
             for segment in self._segments:
                 if segment.fd is not None:
                     os.close(segment.fd)
@@ -359,19 +411,6 @@ def as_payload(entry: object) -> bytes:
     if len(payload) > MAX_ENTRY_SIZE:
         raise ValueError(f"entry of {len(payload)} bytes is larger than the maximum of {MAX_ENTRY_SIZE} bytes")
     return payload
-
-
-def _read_plan(segment: _Segment, start: int, stop: int) -> tuple | None:
-    """Return where to read ``segment`` for entries start <= seq < stop, or None if it contains none of them."""
-    first = max(start, segment.base_seq)
-    last = min(stop, segment.base_seq + segment.count)
-    if first >= last:
-        return None
-    position = first - segment.base_seq
-    index_slot = position // INDEX_INTERVAL
-    offset = segment.index[index_slot]
-    first_seq = segment.base_seq + index_slot * INDEX_INTERVAL
-    return segment.path, offset, first_seq, first - first_seq, last - first
 
 
 def _validate_segment_size(segment_size: object) -> int:

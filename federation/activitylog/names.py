@@ -16,6 +16,7 @@ _ACTOR_ID = re.compile(r"[a-z0-9_-][a-z0-9_.-]{0,63}")
 _SEGMENT_NAME = re.compile(r"(?P<actor>[a-z0-9_-][a-z0-9_.-]{0,63})-(?P<number>[0-9]{6,})\.log")
 
 SEGMENT_SUFFIX = ".log"
+INDEX_SUFFIX = ".idx"
 TEMP_SUFFIX = ".tmp"
 CORRUPT_SUFFIX = ".corrupt"
 
@@ -32,6 +33,11 @@ def validate_actor_id(actor_id: object) -> str:
 
 def segment_name(actor_id: str, number: int) -> str:
     return f"{actor_id}-{number:06d}{SEGMENT_SUFFIX}"
+
+
+def index_path(segment_path: Path) -> Path:
+    """Return the path of the index file that belongs to a segment file."""
+    return segment_path.with_name(segment_path.name[: -len(SEGMENT_SUFFIX)] + INDEX_SUFFIX)
 
 
 def lock_name(actor_id: str) -> str:
@@ -75,12 +81,15 @@ def list_actors(directory: Path) -> list[str]:
 
 
 def list_temp_files(directory: Path, actor_id: str) -> list[Path]:
-    """Return the segment files of ``actor_id`` left half-created by a crash."""
+    """Return the segment and index files of ``actor_id`` left half-created by a crash."""
     leftovers = []
     for path in directory.iterdir():
         if not path.name.endswith(TEMP_SUFFIX):
             continue
-        parsed = parse_segment_name(path.name[: -len(TEMP_SUFFIX)])
+        name = path.name[: -len(TEMP_SUFFIX)]
+        if name.endswith(INDEX_SUFFIX):
+            name = name[: -len(INDEX_SUFFIX)] + SEGMENT_SUFFIX
+        parsed = parse_segment_name(name)
         if parsed is not None and parsed[0] == actor_id:
             leftovers.append(path)
     return leftovers

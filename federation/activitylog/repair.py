@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .durability import sync_directory, sync_file
 from .errors import CorruptSegmentError
+from .index import remove_index
 from .lock import LogLock
 from .names import CORRUPT_SUFFIX, list_actors, list_segments, validate_actor_id
 from .scan import LogState, TornTail, inspect_log
@@ -141,6 +142,9 @@ def _corrupt_path(source: Path, reserved: set[Path]) -> Path:
 
 
 def _make_move(move: Move) -> None:
+    # The segment's index describes bytes that are about to move; the next
+    # open writes a new one.
+    remove_index(move.source)
     if move.whole_file:
         os.rename(move.source, move.target)
         return

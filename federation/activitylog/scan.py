@@ -6,21 +6,31 @@ sequence number and its payload CRC. The first record that fails is a
 byte follows the failing record: that is what a crash in the middle of an
 append leaves behind. Any other problem is damage, reported as a
 CorruptSegmentError that names the file and the byte offset.
+
+A segment with an index file (see index.py) is checked faster: one CRC-32C
+over the bytes the index covers stands for the checks of the records in
+them, and only the records after those bytes are walked one by one. When
+that CRC does not match, the scan walks every record, so damage is reported
+exactly as without an index.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crc32c import crc32c
+
 from .errors import CorruptSegmentError
 from .format import (
     ACTOR_ID_OFFSET,
     BASE_SEQ_OFFSET,
+    CHECKSUMS,
+    FORMAT_VERSION,
     RECORD_HEADER,
     RECORD_HEADER_SIZE,
     SEGMENT_NUMBER_OFFSET,
@@ -29,7 +39,10 @@ from .format import (
     decode_segment_header,
     segment_header_size,
 )
+from .index import SegmentIndex, load_index
 from .names import ACTOR_ID_MAX_LENGTH, list_segments
+
+logger = logging.getLogger(__name__)
 
 # Every INDEX_INTERVAL-th record's offset is kept in memory, so that a read
 # from any sequence number skips at most INDEX_INTERVAL - 1 records.
@@ -59,10 +72,20 @@ class SegmentScan:
     base_seq: int
     file_size: int
     header_ok: bool
+    version: int = FORMAT_VERSION
     count: int = 0
     valid_size: int = 0
     index: array = field(default_factory=lambda: array("Q"))
     problem: Problem | None = None
+    # CRC-32C of the segment's bytes before valid_size, which an index of
+    # the segment records.
+    checksum: int = 0
+    # How many of those bytes a matching index file vouched for.
+    indexed_size: int = 0
+
+    def as_index(self) -> SegmentIndex:
+        """Return the index that describes the segment's valid records."""
+        return SegmentIndex(self.number, self.base_seq, self.valid_size, self.count, self.checksum, INDEX_INTERVAL, self.index)
 
 
 @dataclass(frozen=True)
@@ -101,8 +124,11 @@ class LogState:
         return sum(scan.count for scan in self.segments)
 
 
-def inspect_log(directory: Path, actor_id: str) -> LogState:
-    """Scan every segment of ``actor_id`` in ``directory`` and classify what is wrong, if anything."""
+def inspect_log(directory: Path, actor_id: str, use_index: bool = True) -> LogState:
+    """Scan every segment of ``actor_id`` in ``directory`` and classify what is wrong, if anything.
+
+    With ``use_index`` False, index files are ignored and every record is checked.
+    """
     state = LogState(actor_id=actor_id, directory=directory)
     listed = list_segments(directory, actor_id)
     expected_seq: int | None = None
@@ -116,7 +142,7 @@ def inspect_log(directory: Path, actor_id: str) -> LogState:
             state.unscanned = [path, *later]
             return state
 
-        scan = scan_segment(path, actor_id, number, expected_seq)
+        scan = scan_segment(path, actor_id, number, expected_seq, use_index)
         state.segments.append(scan)
         if scan.problem is not None:
             _classify_problem(state, scan, newest=not later)
@@ -131,11 +157,18 @@ def inspect_log(directory: Path, actor_id: str) -> LogState:
 def _classify_problem(state: LogState, scan: SegmentScan, newest: bool) -> None:
     problem = scan.problem
     assert problem is not None
-    zero_from = problem.torn_if_zero_from
-    if newest and zero_from is not None and _zero_filled(scan.path, zero_from, scan.file_size):
+    if newest and is_torn_tail(scan):
         state.torn = TornTail(scan.path, problem.offset, scan.file_size - problem.offset)
     else:
         state.corruption = CorruptSegmentError(scan.path, problem.offset, problem.reason, state.actor_id)
+
+
+def is_torn_tail(scan: SegmentScan) -> bool:
+    """Return whether the segment's problem is what a crash in the middle of an append leaves behind."""
+    problem = scan.problem
+    if problem is None or problem.torn_if_zero_from is None:
+        return False
+    return _zero_filled(scan.path, problem.torn_if_zero_from, scan.file_size)
 
 
 def _zero_filled(path: Path, start: int, end: int) -> bool:
@@ -153,7 +186,9 @@ def _zero_filled(path: Path, start: int, end: int) -> bool:
     return True
 
 
-def scan_segment(path: Path, actor_id: str, number: int, expected_base_seq: int | None) -> SegmentScan:
+def scan_segment(
+    path: Path, actor_id: str, number: int, expected_base_seq: int | None, use_index: bool = True
+) -> SegmentScan:
     """Check one segment file's header and records.
 
     ``expected_base_seq`` is the sequence number that must follow the previous
@@ -162,16 +197,60 @@ def scan_segment(path: Path, actor_id: str, number: int, expected_base_seq: int 
     with open(path, "rb", buffering=0) as file:
         file_size = os.fstat(file.fileno()).st_size
         try:
-            header = decode_segment_header(file.read(_MAX_HEADER_SIZE))
+            data = file.read(_MAX_HEADER_SIZE)
+            header = decode_segment_header(data)
             _check_header_fields(header, actor_id, number, expected_base_seq)
         except FormatError as error:
             problem = Problem(error.offset, error.reason, torn_if_zero_from=None)
             return SegmentScan(number, path, 0, file_size, header_ok=False, problem=problem)
 
-        scan = SegmentScan(number, path, header.base_seq, file_size, header_ok=True, valid_size=header.size)
+        scan = SegmentScan(
+            number,
+            path,
+            header.base_seq,
+            file_size,
+            header_ok=True,
+            version=header.version,
+            valid_size=header.size,
+            checksum=crc32c(data[: header.size]),
+        )
         _advise(file, 0, 0, "POSIX_FADV_SEQUENTIAL")
+        index = load_index(path, number, header.base_seq, header.size, file_size) if use_index else None
+        if index is not None and index.interval == INDEX_INTERVAL:
+            _apply_index(file, scan, index)
         _scan_records(file, scan)
         return scan
+
+
+def rescan_tail(scan: SegmentScan) -> None:
+    """Check the records written to a segment after the valid part that ``scan`` found, and update it."""
+    scan.problem = None
+    with open(scan.path, "rb", buffering=0) as file:
+        scan.file_size = os.fstat(file.fileno()).st_size
+        _scan_records(file, scan)
+
+
+def _apply_index(file, scan: SegmentScan, index: SegmentIndex) -> None:
+    """Take the records ``index`` covers as checked if the CRC of the bytes it covers matches."""
+    checksum = scan.checksum
+    buffer = bytearray(READ_CHUNK_SIZE)
+    offset = scan.valid_size
+    file.seek(offset)
+    with memoryview(buffer) as view:
+        while offset < index.covered_end:
+            count = file.readinto(view[: min(len(buffer), index.covered_end - offset)])
+            if not count:
+                break
+            offset += count
+            _advise(file, offset, len(buffer), "POSIX_FADV_WILLNEED")
+            checksum = crc32c(view[:count], checksum)
+    if offset != index.covered_end or checksum != index.checksum:
+        logger.info("The index of %s does not match the segment; checking every record instead", scan.path)
+        return
+    scan.count = index.count
+    scan.index = index.offsets
+    scan.valid_size = scan.indexed_size = index.covered_end
+    scan.checksum = checksum
 
 
 def _advise(file, offset: int, length: int, advice: str) -> None:
@@ -261,7 +340,7 @@ def _scan_chunk(buffer: bytearray, filled: int, chunk_offset: int, scan: Segment
     open, so it keeps its state in local variables.
     """
     unpack_header = RECORD_HEADER.unpack_from
-    crc32 = zlib.crc32
+    crc32 = CHECKSUMS[scan.version]
     index_append = scan.index.append
     header_size = RECORD_HEADER_SIZE
     count = scan.count
@@ -290,20 +369,22 @@ def _scan_chunk(buffer: bytearray, filled: int, chunk_offset: int, scan: Segment
             next_seq += 1
             position = end
 
+        scan.checksum = crc32c(view[:position], scan.checksum)
+
     scan.count = count
     scan.valid_size = chunk_offset + position
     if failure is None:
         return position, None
     header = bytes(buffer[position : position + header_size])
-    return position, _record_problem(failure, header, chunk_offset + position, next_seq, file_size)
+    return position, _record_problem(failure, header, chunk_offset + position, next_seq, file_size, crc32)
 
 
-def _record_problem(failure: str, header: bytes, offset: int, expected_seq: int, file_size: int) -> Problem:
+def _record_problem(failure: str, header: bytes, offset: int, expected_seq: int, file_size: int, crc32) -> Problem:
     """Describe the record at ``offset`` that failed a check, and when it counts as a torn tail."""
     header_crc, length, _payload_crc, seq = RECORD_HEADER.unpack(header)
     record_end = offset + RECORD_HEADER_SIZE + length
 
-    if failure == _BAD_HEADER and zlib.crc32(header[4:]) != header_crc:
+    if failure == _BAD_HEADER and crc32(header[4:]) != header_crc:
         return Problem(offset, "record header CRC mismatch", offset + RECORD_HEADER_SIZE)
     if failure == _BAD_HEADER:
         # A header with a good CRC and the wrong sequence number was never
@@ -329,15 +410,18 @@ def _pending_record_size(pending: bytes) -> int:
     return RECORD_HEADER_SIZE + length
 
 
-def iter_records(path: Path, actor_id: str, offset: int, first_seq: int, skip: int, count: int) -> Iterator[tuple[int, bytes]]:
+def iter_records(
+    path: Path, actor_id: str, version: int, offset: int, first_seq: int, skip: int, count: int
+) -> Iterator[tuple[int, bytes]]:
     """Yield ``(seq, payload)`` for ``count`` records of a segment, checking each CRC.
 
-    Reading starts at the record at ``offset``, whose sequence number is
-    ``first_seq``, and passes over ``skip`` records before the first one
-    yielded. Raises CorruptSegmentError if a record no longer matches its CRC.
+    ``version`` is the segment's format version. Reading starts at the record
+    at ``offset``, whose sequence number is ``first_seq``, and passes over
+    ``skip`` records before the first one yielded. Raises CorruptSegmentError
+    if a record no longer matches its CRC.
     """
     unpack_header = RECORD_HEADER.unpack_from
-    crc32 = zlib.crc32
+    crc32 = CHECKSUMS[version]
     with open(path, "rb", buffering=256 << 10) as file:
         file.seek(offset)
         seq = first_seq
@@ -357,3 +441,32 @@ def iter_records(path: Path, actor_id: str, offset: int, first_seq: int, skip: i
                 yield seq, payload
             offset += RECORD_HEADER_SIZE + length
             seq += 1
+
+
+def plan_reads(segments: list, start: object, stop: int | None, tip: int) -> list[tuple]:
+    """Return where to read ``segments`` for entries start <= seq < stop, one step per segment that has some.
+
+    ``segments`` are anything with the path, version, base_seq, count and
+    index of a segment: the writer's view of them or scans. ``stop`` None
+    means up to ``tip``. Raises ValueError for an invalid ``start``.
+    """
+    if not isinstance(start, int) or start < 1:
+        raise ValueError(f"invalid start {start!r}: sequence numbers start at 1")
+    stop = tip + 1 if stop is None else min(stop, tip + 1)
+    plan = []
+    for segment in segments:
+        first = max(start, segment.base_seq)
+        last = min(stop, segment.base_seq + segment.count)
+        if first >= last:
+            continue
+        position = first - segment.base_seq
+        index_slot = position // INDEX_INTERVAL
+        first_indexed = segment.base_seq + index_slot * INDEX_INTERVAL
+        plan.append((segment.path, segment.version, segment.index[index_slot], first_indexed, first - first_indexed, last - first))
+    return plan
+
+
+def read_planned(actor_id: str, plan: list[tuple]) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(seq, entry)`` for the steps that plan_reads() returned, checking each record's CRCs."""
+    for path, version, offset, first_seq, skip, count in plan:
+        yield from iter_records(path, actor_id, version, offset, first_seq, skip, count)

@@ -21,7 +21,7 @@ from shared.models import APActivity, APFollow
 
 from .actors import LocalActor, actor_document, app_actor, member_actor, public_key_pem
 from .discovery import ResourceError, host_meta_xml, parse_resource, same_url, webfinger_document
-from .outbox import outbox_collection, outbox_page, read_public_entries
+from .outbox import outbox_collection, outbox_page, public_outbox
 from .vocab import AS_CONTEXT, PUBLIC_ALIASES, as_list
 from .web import (
     SIGNER_KEY, activity_response, error_response, handle_inbox_post, install_fetcher, instance_signer, jrd_response,
@@ -115,11 +115,11 @@ async def shared_inbox():
 
 
 async def outbox_response(actor: LocalActor) -> Response:
-    entries = read_public_entries(settings_of_app().activity_log_dir, actor.log_name)
+    outbox = await public_outbox(settings_of_app().activity_log_dir, actor.log_name)
     if request.args.get("page") or request.args.get("before"):
         before = request.args.get("before", type=int)
-        return activity_response(outbox_page(actor, entries, before))
-    return activity_response(outbox_collection(actor, entries))
+        return activity_response(outbox_page(actor, outbox, before))
+    return activity_response(outbox_collection(actor, outbox.total))
 
 
 async def follow_collection(actor: LocalActor, direction: str, collection_id: str) -> Response:

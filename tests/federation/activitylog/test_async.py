@@ -1,12 +1,13 @@
-"""AsyncActivityLog: one writer task serving many appending tasks."""
+"""AsyncActivityLog: one writer thread serving many appending tasks."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
-from federation.activitylog import ActivityLog, AsyncActivityLog
+from federation.activitylog import ActivityLog, AsyncActivityLog, async_log
 
 
 async def test_concurrent_appends_from_50_tasks(tmp_path):
@@ -77,3 +78,50 @@ async def test_async_append_rejects_non_bytes(tmp_path):
             await log.append("text")
         assert await log.append(bytearray(b"bytes-like")) == 1
         assert list(log.read()) == [(1, b"bytes-like")]
+
+
+def _writer_threads(actor_id):
+    return [thread for thread in threading.enumerate() if thread.name == f"activitylog-writer-{actor_id}"]
+
+
+async def test_idle_writer_thread_ends(tmp_path, monkeypatch):
+    monkeypatch.setattr(async_log, "WRITER_IDLE_SECONDS", 0.05)
+    async with await AsyncActivityLog.open("idle", tmp_path, fsync="batch") as log:
+        assert await log.append(b"first") == 1
+        for _ in range(100):
+            if not _writer_threads("idle"):
+                break
+            await asyncio.sleep(0.02)
+        assert _writer_threads("idle") == []
+
+        assert await log.append(b"after the pause") == 2
+        assert len(_writer_threads("idle")) == 1
+    assert _writer_threads("idle") == []
+    with ActivityLog.open("idle", tmp_path) as reopened:
+        assert list(reopened.read()) == [(1, b"first"), (2, b"after the pause")]
+
+
+async def test_cancelled_append_still_written(tmp_path):
+    async with await AsyncActivityLog.open("alice", tmp_path, fsync="batch") as log:
+        cancelled = asyncio.ensure_future(log.append(b"cancelled while queued"))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        assert await log.append(b"next") == 2
+        assert cancelled.cancelled()
+        assert list(log.read()) == [(1, b"cancelled while queued"), (2, b"next")]
+
+
+async def test_failed_commit_raises_in_every_append(tmp_path, monkeypatch):
+    log = await AsyncActivityLog.open("alice", tmp_path, fsync="batch")
+
+    def failing_commit(payloads):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(log._log, "_commit", failing_commit)
+    results = await asyncio.gather(*(log.append(b"entry %d" % number) for number in range(5)), return_exceptions=True)
+    await log.close()
+
+    assert len(results) == 5
+    for result in results:
+        assert isinstance(result, OSError)
+        assert "No space left" in str(result)
