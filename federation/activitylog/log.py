@@ -20,7 +20,15 @@ from crc32c import crc32c
 
 from .durability import commit_syncs, sync_directory, sync_file, validate_fsync_policy
 from .errors import ActivityLogError
-from .format import CHECKSUMS, FORMAT_VERSION, MAX_ENTRY_SIZE, encode_record, encode_segment_header
+from .format import (
+    CHECKSUMS,
+    FORMAT_VERSION,
+    MAX_ENTRY_SIZE,
+    _pack_crc,
+    _pack_record_fields,
+    encode_record,
+    encode_segment_header,
+)
 from .index import SegmentIndex, write_index
 from .lock import LogLock
 from .names import TEMP_SUFFIX, list_temp_files, segment_name, validate_actor_id
@@ -191,10 +199,15 @@ class ActivityLog:
             self._check_writable()
 
         segment = self._active
-        if segment.size >= self.segment_size and segment.count:
+        size = segment.size
+        if size >= self.segment_size and segment.count:
             segment = self._rotate()
+            size = segment.size
         seq = self._tip + 1
-        record = encode_record(seq, entry, self._record_checksum)
+        # encode_record(), inlined.
+        checksum = self._record_checksum
+        fields = _pack_record_fields(len(entry), checksum(entry), seq)
+        record = _pack_crc(checksum(fields)) + fields + entry
         try:
             written = os.write(segment.fd, record)
             if written < len(record):
@@ -205,15 +218,15 @@ class ActivityLog:
 
         # No state lock here: only AsyncActivityLog shares a log between
         # threads, and it writes through _commit().
-        if segment.count % INDEX_INTERVAL == 0:
-            segment.index.append(segment.size)
+        if not segment.count % INDEX_INTERVAL:
+            segment.index.append(size)
         segment.checksum = crc32c(record, segment.checksum)
-        segment.size += len(record)
+        segment.size = size = size + len(record)
         segment.count += 1
         self._tip = seq
         if self._commit_syncs:
             self._sync_active()
-        if segment.size - segment.indexed_size >= INDEX_EVERY_BYTES:
+        if size - segment.indexed_size >= INDEX_EVERY_BYTES:
             self._write_index(segment)
         return seq
 
