@@ -12,7 +12,9 @@ ROSE_ASH_APPS=(blog market cart events federation account)
 
 # Paths that go into every image or into every service's definition: a change
 # to any of them rebuilds and redeploys every app. A trailing slash marks a folder.
-ROSE_ASH_SHARED_PATHS=(shared/ _config/ pyproject.toml docker-compose.yml)
+# Every image copies federation/activitylog/, because every app serves its
+# actor's outbox from the activity log.
+ROSE_ASH_SHARED_PATHS=(shared/ federation/activitylog/ _config/ pyproject.toml docker-compose.yml)
 
 # The Swarm stack file. A change to it also needs `docker stack deploy`.
 ROSE_ASH_STACK_FILE=docker-compose.yml

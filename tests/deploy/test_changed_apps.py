@@ -28,11 +28,25 @@ def test_apps_listed_in_canonical_order(deploy_repo: DeployRepo) -> None:
 
 
 def test_shared_paths_list_every_app(deploy_repo: DeployRepo) -> None:
-    for path in ("shared/__init__.py", "_config/app-config.yaml", "pyproject.toml", "docker-compose.yml"):
+    shared_paths = (
+        "shared/__init__.py",
+        "federation/activitylog/log.py",
+        "_config/app-config.yaml",
+        "pyproject.toml",
+        "docker-compose.yml",
+    )
+    for path in shared_paths:
         base = deploy_repo.head()
         deploy_repo.commit(f"Change {path}", {path: f"# {path} changed\n"})
 
         assert changed(deploy_repo, base) == list(APPS), path
+
+
+def test_other_federation_change_lists_federation(deploy_repo: DeployRepo) -> None:
+    base = deploy_repo.head()
+    deploy_repo.commit("Change federation", {"federation/bp/pages.py": "# federation 2\n"})
+
+    assert changed(deploy_repo, base) == ["federation"]
 
 
 def test_unrelated_change_lists_nothing(deploy_repo: DeployRepo) -> None:
