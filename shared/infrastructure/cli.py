@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import socket
 import sys
 from pathlib import Path
@@ -134,6 +135,10 @@ def serve(app: str, host: str, port: int | None) -> None:
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
+    # Given a Logger, Hypercorn logs through it as it is. Given its default "-", it adds a stderr handler
+    # of its own to hypercorn.error, and every line also reaches the root handler of configure_logging,
+    # so each line would be printed twice.
+    config.errorlog = logging.getLogger("hypercorn.error")
     config.graceful_timeout = 5
     click.echo(f"{app}: listening on http://{host}:{port}; its links use {settings.app(app).public_url} "
                f"(set {app.upper()}_PUBLIC_URL to change that)")

@@ -9,6 +9,7 @@ naming a file that holds the value (Docker Swarm secrets).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ class Settings:
     # How far a signed request's Date may lie in the past or future before its signature is rejected.
     signature_max_age_seconds: float = 12 * 3600.0
     signature_max_future_seconds: float = 3600.0
+    # The Domain attribute of cookies that every app reads (the signed-out visitor's cart key), or None
+    # for host-only cookies, which is enough when every app has the same host, as on localhost ports.
+    shared_cookie_domain: str | None = None
 
     def app(self, name: str) -> AppURLs:
         return self.apps[name]
@@ -181,6 +185,43 @@ def _load_apps(raw: Mapping[str, Any], env: str, environ: Mapping[str, str]) -> 
     return apps
 
 
+def _shared_cookie_domain(configured: str, apps: Mapping[str, AppURLs], path: str) -> str | None:
+    """Check the configured cookie domain against every app's host, or derive one from the hosts.
+
+    The derived domain is the longest parent domain that all hosts share, when it
+    has at least two labels. It is None for a single host, for IP addresses, and
+    when the hosts share no such parent.
+    """
+    hosts = sorted({urlsplit(urls.public_url).hostname or "" for urls in apps.values()})
+    if configured:
+        domain = configured.strip().lower().lstrip(".")
+        outside = [host for host in hosts if host != domain and not host.endswith("." + domain)]
+        if not domain or outside:
+            raise ConfigError(
+                path, f"is {configured!r}, which does not cover {', '.join(outside) or 'any host'}",
+                "set it to a domain that every app's public_url host ends with, or leave it empty",
+            )
+        return domain
+    if len(hosts) == 1 or any(_is_ip_address(host) for host in hosts):
+        return None
+    common: list[str] = []
+    for labels in zip(*(host.split(".")[::-1] for host in hosts)):
+        if len(set(labels)) > 1:
+            break
+        common.append(labels[0])
+    # NOTE: a public suffix such as co.uk passes this test, but browsers reject cookies for it.
+    # Set shared_cookie_domain explicitly when the apps' hosts share only a public suffix.
+    return ".".join(reversed(common)) if len(common) >= 2 else None
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def load_settings(
     env: str | None = None,
     path: Path | None = None,
@@ -216,6 +257,7 @@ def load_settings(
     password = _interpolate(key("database_password"), section.get("database_password") or "", environ)
     redis_url = environ.get("REDIS_URL") or _require(section, "redis_url", key("redis_url"), environ)
 
+    apps = _load_apps(raw, env, environ)
     return Settings(
         env=env,
         database_url=_with_password(database_url, password),
@@ -223,7 +265,7 @@ def load_settings(
         secret_key=environ.get("SECRET_KEY") or _require(section, "secret_key", key("secret_key"), environ),
         internal_secret=environ.get("INTERNAL_SECRET")
         or _require(section, "internal_secret", key("internal_secret"), environ),
-        apps=_load_apps(raw, env, environ),
+        apps=apps,
         demo_data=_flag(_interpolate(key("demo_data"), section.get("demo_data", False), environ), key("demo_data")),
         trusted_proxy_hops=number("trusted_proxy_hops", 0, int),
         allow_private_fetch=_flag(
@@ -243,4 +285,9 @@ def load_settings(
         signature_max_age_seconds=number("signature_max_age_seconds", 43200, float),
         signature_max_future_seconds=number("signature_max_future_seconds", 3600, float),
         posts_per_page=max(1, number("posts_per_page", 10, int)),
+        shared_cookie_domain=_shared_cookie_domain(
+            _interpolate(key("shared_cookie_domain"), section.get("shared_cookie_domain") or "", environ),
+            apps,
+            key("shared_cookie_domain"),
+        ),
     )

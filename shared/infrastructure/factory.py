@@ -16,7 +16,7 @@ from typing import Any
 
 from hypercorn.middleware import ProxyFixMiddleware
 from jinja2 import ChoiceLoader, FileSystemLoader
-from quart import Quart, Response, current_app, g, jsonify, render_template, request, session
+from quart import Quart, Response, current_app, g, jsonify, render_template, request, send_file, session
 from werkzeug.exceptions import HTTPException
 
 import shared.models  # noqa: F401  (registers every domain's tables so relationships resolve)
@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 SHARED_TEMPLATES = REPO_ROOT / "shared" / "templates"
 SHARED_STATIC = REPO_ROOT / "shared" / "static"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Browsers request /favicon.ico from every host, and base.html links the SVG as well. A week in caches
+# is short enough that a new icon reaches everyone soon after a deploy.
+FAVICON_PATHS = ("/favicon.ico", "/favicon.svg")
+FAVICON_MAX_AGE_SECONDS = 7 * 24 * 3600
 
 
 def wants_json() -> bool:
@@ -77,6 +81,7 @@ def create_base_app(name: str, settings: Settings | None = None, *, page_cache: 
     _install_request_hooks(app, settings)
     _install_error_handlers(app)
     _install_health(app, settings, name)
+    _install_favicons(app)
     if name != "federation":
         # Federation is the OpenID Connect provider; the other five apps sign members in through it.
         install_oauth_client(app, settings, name)
@@ -146,7 +151,7 @@ def _install_request_hooks(app: Quart, settings: Settings) -> None:
         g.started = time.perf_counter()
         sent_id = request.headers.get("X-Request-Id", "")
         g.request_id = sent_id if _REQUEST_ID.match(sent_id) else secrets.token_hex(8)
-        if request.path == "/healthz" or request.path.startswith("/static/"):
+        if request.path == "/healthz" or request.path.startswith("/static/") or request.path in FAVICON_PATHS:
             return
         if isinstance(session, ServerSession) and session.unavailable_reason:
             raise dbmod.ServiceUnavailable("Redis", dbmod.address_of(settings.redis_url), session.unavailable_reason)
@@ -261,3 +266,18 @@ def _install_health(app: Quart, settings: Settings, name: str) -> None:
             report["redis"] = f"unreachable: {error.reason}"
         healthy = report["database"] == "ok" and report["redis"] == "ok"
         return jsonify(report), 200 if healthy else 503
+
+
+def _install_favicons(app: Quart) -> None:
+    async def send_favicon(filename: str, mimetype: str) -> Response:
+        return await send_file(
+            SHARED_STATIC / filename, mimetype=mimetype, cache_timeout=FAVICON_MAX_AGE_SECONDS, conditional=True
+        )
+
+    @app.get("/favicon.ico")
+    async def favicon_ico() -> Response:
+        return await send_favicon("favicon.ico", "image/vnd.microsoft.icon")
+
+    @app.get("/favicon.svg")
+    async def favicon_svg() -> Response:
+        return await send_favicon("favicon.svg", "image/svg+xml")

@@ -9,8 +9,10 @@ call only leaves a marker and records the request. Once the page is rendered,
 ``compose_fragments`` fetches every recorded fragment at once, within a total
 time budget, and puts each in its marker's place. Each fragment is cached in
 Redis for a short time under a key naming the app, the type, the parameters
-and, for member-specific types, the member. When a fetch fails or runs out of
-time, the last good copy is used, or an empty placeholder.
+and, for member-specific types, the member. For a signed-out visitor, the
+cart-specific types are requested with the visitor's cart key (from the shared
+cart cookie, see ``cart_cookie``) and cached under a hash of it. When a fetch
+fails or runs out of time, the last good copy is used, or an empty placeholder.
 """
 
 from __future__ import annotations
@@ -32,12 +34,15 @@ from markupsafe import Markup
 from quart import Blueprint, Quart, Response, abort, g, request, session
 
 from . import internal_auth
+from .cart_cookie import current_cart_key
 from .config import Settings
 
 log = logging.getLogger(__name__)
 
 # Fragment types whose content depends on who is looking; cached per member.
 MEMBER_SPECIFIC = frozenset({("cart", "cart-mini"), ("account", "account-menu")})
+# Member-specific types that show a signed-out visitor's cart, so they are cached per cart key for visitors.
+CART_SPECIFIC = frozenset({("cart", "cart-mini")})
 STALE_TTL_SECONDS = 24 * 3600
 FAILURE_LOG_INTERVAL = 60.0
 MARKER_PREFIX = "<!--rose-ash-fragment:"
@@ -45,10 +50,14 @@ MARKER_PREFIX = "<!--rose-ash-fragment:"
 
 @dataclass(frozen=True)
 class FragmentContext:
-    """Request data passed to a fragment handler: the member id, if any, and the query parameters."""
+    """Request data passed to a fragment handler: who is looking and the query parameters.
+
+    ``cart_key`` is set only for a signed-out visitor with a cart, and only for CART_SPECIFIC types.
+    """
 
     member_id: int | None
     params: Mapping[str, str]
+    cart_key: str | None = None
 
 
 FragmentHandler = Callable[[FragmentContext], Awaitable[str]]
@@ -63,7 +72,8 @@ def fragments_blueprint(handlers: Mapping[str, FragmentHandler]) -> Blueprint:
         if handler is None:
             abort(404, f"no fragment type {kind!r} here; known types: {', '.join(sorted(handlers))}")
         caller: internal_auth.InternalCaller = g.internal_caller
-        html = await handler(FragmentContext(member_id=caller.member_id, params=dict(request.args)))
+        context = FragmentContext(member_id=caller.member_id, params=dict(request.args), cart_key=caller.cart_key)
+        html = await handler(context)
         return Response(html, content_type="text/html; charset=utf-8")
 
     return blueprint
@@ -101,10 +111,25 @@ class FragmentRequest:
         return f"/internal/fragments/{self.kind}" + (f"?{query}" if query else "")
 
 
-def cache_key(fragment: FragmentRequest, member_id: int | None) -> str:
-    owner = "all"
-    if (fragment.app, fragment.kind) in MEMBER_SPECIFIC:
-        owner = f"member:{member_id}" if member_id is not None else "anonymous"
+def cart_key_for(app: str, kind: str, member_id: int | None, cart_key: str | None) -> str | None:
+    """Return the cart key to send with a fragment request: only for a signed-out visitor and a CART_SPECIFIC type."""
+    return cart_key if member_id is None and (app, kind) in CART_SPECIFIC else None
+
+
+def _owner(app: str, kind: str, member_id: int | None, cart_key: str | None) -> str:
+    if (app, kind) not in MEMBER_SPECIFIC:
+        return "all"
+    if member_id is not None:
+        return f"member:{member_id}"
+    cart_key = cart_key_for(app, kind, member_id, cart_key)
+    if cart_key:
+        # A hash, so that listing Redis keys does not reveal the visitor's cart key.
+        return "cart:" + hashlib.sha256(cart_key.encode()).hexdigest()[:32]
+    return "anonymous"
+
+
+def cache_key(fragment: FragmentRequest, member_id: int | None, cart_key: str | None = None) -> str:
+    owner = _owner(fragment.app, fragment.kind, member_id, cart_key)
     params = hashlib.sha256(urlencode(fragment.params).encode()).hexdigest()[:16] if fragment.params else "-"
     return f"fragment:{fragment.app}:{fragment.kind}:{params}:{owner}"
 
@@ -130,9 +155,13 @@ class FragmentClient:
     _in_flight: dict[str, asyncio.Future] = field(default_factory=dict)
     _last_failure_log: dict[str, float] = field(default_factory=dict)
 
-    async def fetch_all(self, fragments: list[FragmentRequest], member_id: int | None) -> list[Markup]:
+    async def fetch_all(
+        self, fragments: list[FragmentRequest], member_id: int | None, cart_key: str | None = None
+    ) -> list[Markup]:
+        """Return each fragment's HTML. ``cart_key`` is the signed-out visitor's, from the cart cookie."""
         deadline = time.monotonic() + self.budget_seconds
-        keys = [cache_key(fragment, member_id) for fragment in fragments]
+        cart_keys = [cart_key_for(fragment.app, fragment.kind, member_id, cart_key) for fragment in fragments]
+        keys = [cache_key(fragment, member_id, key) for fragment, key in zip(fragments, cart_keys)]
         cached: list[bytes | None] = [None] * len(keys)
         if self.default_ttl_seconds > 0:
             try:
@@ -141,16 +170,18 @@ class FragmentClient:
                 self._log_failure("cache", fragments[0], f"cache unreadable ({error})")
         results = await asyncio.gather(
             *(
-                self._one(fragment, member_id, key, deadline) if value is None else _as_markup(value)
-                for fragment, key, value in zip(fragments, keys, cached)
+                self._one(fragment, member_id, fragment_cart_key, key, deadline) if value is None else _as_markup(value)
+                for fragment, fragment_cart_key, key, value in zip(fragments, cart_keys, keys, cached)
             )
         )
         return list(results)
 
-    async def _one(self, fragment: FragmentRequest, member_id: int | None, key: str, deadline: float) -> Markup:
+    async def _one(
+        self, fragment: FragmentRequest, member_id: int | None, cart_key: str | None, key: str, deadline: float
+    ) -> Markup:
         future = self._in_flight.get(key)
         if future is None:
-            future = asyncio.ensure_future(self._fetch_and_store(fragment, member_id, key, deadline))
+            future = asyncio.ensure_future(self._fetch_and_store(fragment, member_id, cart_key, key, deadline))
             self._in_flight[key] = future
             future.add_done_callback(lambda _: self._in_flight.pop(key, None))
         try:
@@ -161,7 +192,9 @@ class FragmentClient:
             g.fragments_degraded = True
             return await self._fallback(fragment, key)
 
-    async def _fetch_and_store(self, fragment: FragmentRequest, member_id: int | None, key: str, deadline: float) -> str:
+    async def _fetch_and_store(
+        self, fragment: FragmentRequest, member_id: int | None, cart_key: str | None, key: str, deadline: float
+    ) -> str:
         lock = f"{key}:lock"
         # Another process may be fetching the same key: wait for its result instead of fetching again.
         if not await self.redis.set(lock, b"1", nx=True, px=int(self.fetch_timeout_seconds * 1000) + 100):
@@ -172,7 +205,7 @@ class FragmentClient:
                     return cached.decode()
             raise TimeoutError("another process is fetching this fragment")
         try:
-            html = await self._fetch(fragment, member_id)
+            html = await self._fetch(fragment, member_id, cart_key)
             ttl = self.ttl_seconds.get(fragment.kind, self.default_ttl_seconds)
             async with self.redis.pipeline(transaction=False) as pipe:
                 if ttl > 0:
@@ -183,11 +216,12 @@ class FragmentClient:
         finally:
             await self.redis.delete(lock)
 
-    async def _fetch(self, fragment: FragmentRequest, member_id: int | None) -> str:
+    async def _fetch(self, fragment: FragmentRequest, member_id: int | None, cart_key: str | None) -> str:
         self.fetches += 1
         target = fragment.target()
         url = self.settings.app(fragment.app).internal_url.rstrip("/") + target
-        headers = {internal_auth.HEADER: internal_auth.sign(self.settings.internal_secret, "GET", target, member_id)}
+        credential = internal_auth.sign(self.settings.internal_secret, "GET", target, member_id, cart_key=cart_key)
+        headers = {internal_auth.HEADER: credential}
         response = await self.http.get(url, headers=headers, timeout=self.fetch_timeout_seconds)
         if response.status_code != 200:
             raise FragmentFetchError(f"{fragment.app} returned status {response.status_code}")
@@ -223,13 +257,15 @@ def describe_failure(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-async def invalidate(redis_client: aioredis.Redis, app: str, kind: str, member_id: int | None = None) -> int:
-    """Drop the cached copies of one fragment type (for one member, when it is member-specific)."""
-    if (app, kind) in MEMBER_SPECIFIC:
-        owner = f"member:{member_id}" if member_id is not None else "anonymous"
-        pattern = f"fragment:{app}:{kind}:*:{owner}"
-    else:
-        pattern = f"fragment:{app}:{kind}:*:all"
+async def invalidate(
+    redis_client: aioredis.Redis, app: str, kind: str, member_id: int | None = None, cart_key: str | None = None
+) -> int:
+    """Drop the cached copies of one fragment type.
+
+    For a member-specific type, only the copies of one member are dropped, or, for a
+    CART_SPECIFIC type and a signed-out visitor, those of one cart key.
+    """
+    pattern = f"fragment:{app}:{kind}:*:{_owner(app, kind, member_id, cart_key)}"
     keys = [key async for key in redis_client.scan_iter(match=pattern, count=500)]
     return await redis_client.delete(*keys) if keys else 0
 
@@ -276,7 +312,8 @@ def install_fragments(app: Quart, settings: Settings) -> None:
             return response
         g.fragments = []
         client: FragmentClient = app.extensions["fragments"]
-        contents = await client.fetch_all(pending, current_member_id())
+        member_id = current_member_id()
+        contents = await client.fetch_all(pending, member_id, current_cart_key() if member_id is None else None)
         body = await response.get_data(as_text=True)
         for index, content in enumerate(contents):
             body = body.replace(f"{MARKER_PREFIX}{index}:{g.fragment_nonce}-->", str(content), 1)

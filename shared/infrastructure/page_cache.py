@@ -7,7 +7,9 @@ shown to another, and a page patched over an outage does not outlive it.
 
 ``PageCacheMiddleware`` serves a request without the app's session cookie from
 the cache before it reaches Quart at all. A request with that cookie goes
-through the app, which reads the session first.
+through the app, which reads the session first. A request with the visitor's
+cart cookie is neither served from the cache nor stored, because its header
+shows that visitor's cart.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from quart.typing import ResponseReturnValue
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from .cart_cookie import COOKIE_NAME as CART_COOKIE_NAME
 from .config import Settings
 from .fragments import current_member_id
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("rose_ash.access")
 
-SKIPPED_PREFIXES = ("/internal/", "/auth/", "/static/", "/healthz", "/api/", "/.well-known/")
+SKIPPED_PREFIXES = ("/internal/", "/auth/", "/static/", "/healthz", "/api/", "/.well-known/", "/favicon.")
 HIT_HEADER = "X-Page-Cache"
 # Headers that belong to one response only and are never replayed from the cache.
 NOT_STORED = frozenset({"content-length", "set-cookie", "x-request-id", "x-page-cache"})
@@ -70,7 +73,12 @@ def _request_key(app_name: str) -> str:
 
 
 def _cacheable_request() -> bool:
-    return request.method == "GET" and not request.path.startswith(SKIPPED_PREFIXES) and current_member_id() is None
+    return (
+        request.method == "GET"
+        and not request.path.startswith(SKIPPED_PREFIXES)
+        and current_member_id() is None
+        and request.cookies.get(CART_COOKIE_NAME) is None
+    )
 
 
 def install_serving(app: Quart, settings: Settings, app_name: str) -> None:
@@ -130,13 +138,14 @@ class PageCacheMiddleware:
         self.inner = inner
         self.settings = settings
         self.app_name = app_name
-        self.cookie_name = f"{app_name}_session".encode()
+        # The session cookie may name a member, and the cart cookie makes the header show the visitor's cart.
+        self.personal_cookie_names = {f"{app_name}_session".encode(), CART_COOKIE_NAME.encode()}
 
-    def _has_session_cookie(self, headers: list[tuple[bytes, bytes]]) -> bool:
+    def _has_personal_cookie(self, headers: list[tuple[bytes, bytes]]) -> bool:
         for name, value in headers:
             if name == b"cookie":
                 for pair in value.split(b";"):
-                    if pair.strip().split(b"=", 1)[0] == self.cookie_name:
+                    if pair.strip().split(b"=", 1)[0] in self.personal_cookie_names:
                         return True
         return False
 
@@ -148,7 +157,7 @@ class PageCacheMiddleware:
             or client is None
             or self.settings.page_cache_seconds <= 0
             or scope["path"].startswith(SKIPPED_PREFIXES)
-            or self._has_session_cookie(scope["headers"])
+            or self._has_personal_cookie(scope["headers"])
         ):
             await self.inner(scope, receive, send)
             return

@@ -170,3 +170,57 @@ async def test_visitor_cart_moves_at_sign_in(app_client, settings):
     assert "Dark rye loaf" in html
     assert "<td>2</td>" in html
     assert [(row["member_id"], row["session_key"]) for row in owners] == [(data["member_id"], None)]
+
+
+async def _add_as_visitor(client, database_url: str, slug: str, quantity: str):
+    product_id = await _product_id(database_url, slug)
+    token = csrf_from(await text_of(await client.get(f"/add/{product_id}")))
+    return await client.post("/add", form={"csrf_token": token, "product_id": str(product_id), "quantity": quantity})
+
+
+async def test_visitor_cart_cookie_attributes(app_client, settings):
+    import dataclasses
+
+    client = await app_client("cart", dataclasses.replace(settings, shared_cookie_domain="rose-ash.test"))
+    response = await _add_as_visitor(client, settings.database_url, "rye-loaf", "1")
+    cart_cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("rose_ash_cart="))
+    assert "Domain=rose-ash.test" in cart_cookie
+    assert "HttpOnly" in cart_cookie
+    assert "SameSite=Lax" in cart_cookie
+    assert "Path=/" in cart_cookie
+
+
+async def test_visitor_cart_found_by_cookie_alone(app_client, settings):
+    """Check that the cart cookie alone, without the cart app's session, finds the visitor's cart."""
+    client = await app_client("cart")
+    await _add_as_visitor(client, settings.database_url, "rye-loaf", "2")
+    cart_cookie = next(cookie for cookie in client.cookie_jar if cookie.name == "rose_ash_cart")
+    fresh = await app_client("cart")
+    html = await text_of(await fresh.get("/", headers={"Cookie": f"rose_ash_cart={cart_cookie.value}"}))
+    assert "Dark rye loaf" in html
+    assert "<td>2</td>" in html
+
+
+async def test_sign_in_deletes_visitor_cart_cookie(app_client, settings):
+    import json
+
+    import redis.asyncio as aioredis
+
+    client = await app_client("cart")
+    await _add_as_visitor(client, settings.database_url, "rye-loaf", "1")
+    cookie = next(c for c in client.cookie_jar if c.name == "cart_session")
+    redis_client = aioredis.Redis.from_url(settings.redis_url)
+    key = f"session:cart:{cookie.value}"
+    data = json.loads(await redis_client.get(key))
+    connection = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+    try:
+        data["member_id"] = await connection.fetchval("SELECT id FROM members WHERE username = 'alice'")
+        await redis_client.set(key, json.dumps(data))
+        response = await client.get("/")
+    finally:
+        await connection.close()
+        await redis_client.aclose()
+    deletions = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("rose_ash_cart=")]
+    assert len(deletions) == 1
+    assert "Max-Age=0" in deletions[0] or "Expires=Thu, 01 Jan 1970" in deletions[0]
+    assert "Dark rye loaf" in await text_of(response)

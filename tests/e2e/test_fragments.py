@@ -88,6 +88,54 @@ async def test_cart_count_follows_each_member(apps):
             await client.aclose()
 
 
+async def cart_count_on(client: httpx.AsyncClient, url: str, status: int = 200) -> str:
+    page = await client.get(url)
+    assert page.status_code == status, url
+    match = CART_COUNT.search(page.text)
+    assert match, f"no cart-mini fragment in the header of {url}"
+    return match.group(1)
+
+
+async def test_visitor_cart_count_on_every_app(apps):
+    visitor = httpx.AsyncClient(timeout=10)
+    second_visitor = httpx.AsyncClient(timeout=10)
+    try:
+        # Before the visitor adds anything, the blog stores its anonymous front page in the page cache.
+        assert await cart_count_on_blog(visitor, apps) == "0"
+        await add_to_cart(visitor, apps, "sourdough-loaf", 1)
+        assert visitor.cookies.get("rose_ash_cart")
+        for name in ("blog", "market", "cart", "events", "federation"):
+            assert await cart_count_on(visitor, apps.urls[name] + "/") == "1", name
+        # The account app sends visitors from its pages to sign in; its "not found" page has the header too.
+        assert await cart_count_on(visitor, apps.urls["account"] + "/no-such-page", status=404) == "1"
+        blog_page = await visitor.get(f"{apps.urls['blog']}/")
+        assert "X-Page-Cache" not in blog_page.headers
+        assert await cart_count_on_blog(second_visitor, apps) == "0"
+        assert await cart_count_on(second_visitor, apps.urls["market"] + "/") == "0"
+        await add_to_cart(visitor, apps, "apple-juice", 2)
+        assert await cart_count_on_blog(visitor, apps) == "3"
+        assert await cart_count_on_blog(second_visitor, apps) == "0"
+        await add_to_cart(second_visitor, apps, "rye-loaf", 5)
+        assert await cart_count_on_blog(second_visitor, apps) == "5"
+        assert await cart_count_on_blog(visitor, apps) == "3"
+    finally:
+        await visitor.aclose()
+        await second_visitor.aclose()
+
+
+async def test_visitor_with_cart_never_enters_page_cache(apps):
+    async with httpx.AsyncClient(timeout=10) as visitor:
+        await add_to_cart(visitor, apps, "sourdough-loaf", 1)
+        first = await visitor.get(f"{apps.urls['blog']}/welcome/")
+        second = await visitor.get(f"{apps.urls['blog']}/welcome/")
+    assert "X-Page-Cache" not in first.headers
+    assert "X-Page-Cache" not in second.headers
+    async with httpx.AsyncClient(timeout=10) as newcomer:
+        page = await newcomer.get(f"{apps.urls['blog']}/welcome/")
+    assert page.headers["X-Page-Cache"] == "miss"
+    assert CART_COUNT.search(page.text).group(1) == "0"
+
+
 async def test_blog_page_survives_the_cart_app_being_down(apps):
     apps.stop("cart")
     async with httpx.AsyncClient(timeout=10) as client:

@@ -153,3 +153,18 @@ def test_seed_demo_missing_export_fails(tmp_path):
     result = run_cli("seed-demo", "--ghost-export", str(tmp_path / "nope.json"))
     assert result.returncode == 1
     assert "nope.json: no such file; nothing was loaded" in result.stderr
+
+
+def test_serve_logs_running_on_once(demo_database_url, clean_redis, tmp_path):
+    from shared.infrastructure.devstack import AppProcesses
+
+    # AppProcesses starts each app with `rose-ash serve`, the command `make run` starts too.
+    apps = AppProcesses(demo_database_url, clean_redis, tmp_path)
+    try:
+        apps.start("events")
+    finally:
+        apps.stop()
+    output = apps.log_path("events").read_text()
+    running_lines = [line for line in output.splitlines() if "Running on http://" in line]
+    assert len(running_lines) == 1, output
+    assert f"127.0.0.1:{apps.ports['events']}" in running_lines[0]

@@ -88,3 +88,29 @@ def test_production_demo_data_off():
     settings = load_settings("production", environ=PRODUCTION)
     assert settings.demo_data is False
     assert settings.allow_private_fetch is False
+
+
+def test_shared_cookie_domain_derived_from_public_urls():
+    assert load_settings("production", environ=PRODUCTION).shared_cookie_domain == "rose-ash.com"
+    assert load_settings("dev", environ={}).shared_cookie_domain is None
+    assert load_settings("test", environ={}).shared_cookie_domain is None
+    moved = load_settings("production", environ={**PRODUCTION, "CART_PUBLIC_URL": "https://shop.example.org"})
+    assert moved.shared_cookie_domain is None
+
+
+def test_shared_cookie_domain_none_for_ip_hosts():
+    environ = {f"{name.upper()}_PUBLIC_URL": f"http://127.0.0.{index + 1}:8000" for index, name in enumerate(APP_NAMES)}
+    assert load_settings("dev", environ=environ).shared_cookie_domain is None
+
+
+def test_shared_cookie_domain_set_explicitly():
+    settings = load_settings("production", environ={**PRODUCTION, "SHARED_COOKIE_DOMAIN": ".Rose-Ash.com"})
+    assert settings.shared_cookie_domain == "rose-ash.com"
+
+
+def test_shared_cookie_domain_must_cover_every_app():
+    environ = {**PRODUCTION, "SHARED_COOKIE_DOMAIN": "blog.rose-ash.com"}
+    with pytest.raises(ConfigError, match="environments.production.shared_cookie_domain") as raised:
+        load_settings("production", environ=environ)
+    assert "market.rose-ash.com" in str(raised.value)
+    assert "blog.rose-ash.com," not in str(raised.value)

@@ -19,7 +19,27 @@ def test_credential_round_trip_carries_the_member():
     assert caller.member_id == 42
 
 
+def test_credential_round_trip_carries_the_cart_key():
+    cart_key = "k" * 32
+    header = internal_auth.sign(SECRET, "GET", "/internal/fragments/cart-mini", None, cart_key=cart_key)
+    caller = internal_auth.verify(SECRET, header, "GET", "/internal/fragments/cart-mini")
+    assert caller.member_id is None
+    assert caller.cart_key == cart_key
+
+
+def test_credential_without_cart_key_has_none():
+    header = internal_auth.sign(SECRET, "GET", "/internal/fragments/cart-mini", None)
+    assert internal_auth.verify(SECRET, header, "GET", "/internal/fragments/cart-mini").cart_key is None
+
+
+@pytest.mark.parametrize("cart_key", ["short", "k" * 65, "has,comma-and-more-chars", "has=equals-and-more-chars"])
+def test_sign_rejects_a_malformed_cart_key(cart_key):
+    with pytest.raises(ValueError, match="invalid cart key"):
+        internal_auth.sign(SECRET, "GET", "/internal/fragments/cart-mini", None, cart_key=cart_key)
+
+
 NAV = "/internal/fragments/nav"
+CART_MINI = "/internal/fragments/cart-mini"
 
 
 @pytest.mark.parametrize(
@@ -30,6 +50,23 @@ NAV = "/internal/fragments/nav"
         (lambda: internal_auth.sign(SECRET, "GET", NAV, None, time.time() - 120), NAV, "stale"),
         (lambda: internal_auth.sign(SECRET, "GET", NAV, None), "/internal/fragments/cart-mini", "wrong signature"),
         (lambda: internal_auth.sign(SECRET, "GET", NAV, 7).replace("m=7", "m=8"), NAV, "wrong signature"),
+        (
+            lambda: internal_auth.sign(SECRET, "GET", CART_MINI, None, cart_key="a" * 32).replace("a" * 32, "b" * 32),
+            CART_MINI,
+            "wrong signature",
+        ),
+        (
+            lambda: internal_auth.sign(SECRET, "GET", CART_MINI, None, cart_key="a" * 32).replace(f"c={'a' * 32},", ""),
+            CART_MINI,
+            "wrong signature",
+        ),
+        (
+            lambda: internal_auth.sign(SECRET, "GET", CART_MINI, None).replace("m=-,", "m=-,c=" + "a" * 32 + ","),
+            CART_MINI,
+            "wrong signature",
+        ),
+        (lambda: internal_auth.sign(SECRET, "GET", CART_MINI, None).replace("m=-,", "m=-,c=bad key,"), CART_MINI,
+         "malformed cart key"),
     ],
 )
 def test_bad_credential_says_why(make_header, target, message):
@@ -42,6 +79,23 @@ def test_member_specific_fragments_are_cached_per_member():
     cart = FragmentRequest("cart", "cart-mini")
     keys = {cache_key(cart, 1), cache_key(cart, 2), cache_key(cart, None)}
     assert len(keys) == 3
+
+
+def test_cart_mini_is_cached_per_visitor_cart():
+    cart = FragmentRequest("cart", "cart-mini")
+    first, second = "a" * 32, "b" * 32
+    assert cache_key(cart, None, first) != cache_key(cart, None, second)
+    assert cache_key(cart, None, first) != cache_key(cart, None)
+    assert first not in cache_key(cart, None, first)
+    # A member's copy depends on the member only, whatever cart cookie the browser still has.
+    assert cache_key(cart, 7, first) == cache_key(cart, 7)
+
+
+def test_cart_key_ignored_for_other_fragments():
+    menu = FragmentRequest("account", "account-menu")
+    assert cache_key(menu, None, "a" * 32) == cache_key(menu, None)
+    nav = FragmentRequest("blog", "nav")
+    assert cache_key(nav, None, "a" * 32) == cache_key(nav, None)
 
 
 def test_shared_fragments_are_cached_once_for_everyone():
