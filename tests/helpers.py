@@ -22,3 +22,10 @@ def csrf_from(html: str) -> str:
 
 async def text_of(response) -> str:
     return await response.get_data(as_text=True)
+
+
+def set_cookie(response, name: str) -> str:
+    """Return the Set-Cookie header that sets cookie ``name``, attributes included."""
+    headers = [header for header in response.headers.getlist("Set-Cookie") if header.startswith(f"{name}=")]
+    assert len(headers) == 1, f"expected one Set-Cookie for {name}, got {response.headers.getlist('Set-Cookie')}"
+    return headers[0]

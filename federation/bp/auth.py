@@ -2,7 +2,9 @@
 
 Signing in here starts the federation session that the OAuth server relies
 on. Signing out ends it, and back-channel logout ends every app session
-started from it.
+started from it. Changing the password, or the "sign out of all other
+devices" button, ends every other session of the member on every app and
+revokes the tokens issued from those sessions.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from quart import Blueprint, current_app, redirect, render_template, request, session
+from quart import Blueprint, Response, current_app, redirect, render_template, request, session
 
+from federation.oauth.grants import revoke_member_tokens
 from federation.oauth.identity import send_backchannel_logouts, subject_of
 from federation.oauth.keys import KeyStore
-from federation.services import authenticate
+from federation.services import authenticate, find_member, known_devices
 from federation.services import signin_limits
 from federation.services.accounts import change_password, sign_up
 from shared.infrastructure.db import get_session
+from shared.infrastructure.sessions import EndedSessions, end_member_sessions
 from shared.models import Member
 
 bp = Blueprint("auth", __name__)
@@ -78,7 +82,34 @@ async def end_member_session() -> dict[str, bool]:
 
 
 def _login_page(**context: Any):
-    return render_template("federation/login.html", **{"login": "", "errors": [], **context})
+    signed_in_as = session.get("member_username")
+    defaults = {"login": signed_in_as or "", "signed_in_as": signed_in_as, "errors": []}
+    return render_template("federation/login.html", **{**defaults, **context})
+
+
+def _known_device() -> known_devices.KnownDevice | None:
+    return known_devices.read(current_app.secret_key, request.cookies.get(known_devices.COOKIE_NAME))
+
+
+async def _known_device_id(known: known_devices.KnownDevice | None, login_name: str) -> str | None:
+    """Return the device id when this browser has signed in as the member named ``login_name`` before."""
+    if known is None:
+        return None
+    member = await find_member(get_session(), login_name)
+    return known.device_id if member is not None and member.id in known.member_ids else None
+
+
+def _remember_device(response: Response, known: known_devices.KnownDevice | None, member: Member) -> Response:
+    response.set_cookie(
+        known_devices.COOKIE_NAME,
+        known_devices.remember(current_app.secret_key, known, member.id),
+        max_age=known_devices.COOKIE_MAX_AGE_SECONDS,
+        path="/",
+        httponly=True,
+        secure=current_app.extensions["settings"].app("federation").is_https,
+        samesite="Lax",
+    )
+    return response
 
 
 @bp.get("/login")
@@ -102,16 +133,18 @@ async def login():
 
     redis = current_app.extensions["redis"]
     address = request.remote_addr or "unknown"
-    if await signin_limits.is_blocked(redis, login_name, address):
+    known = _known_device()
+    device_id = await _known_device_id(known, login_name)
+    if await signin_limits.is_blocked(redis, login_name, address, device_id):
         return await _login_page(login=login_name, next=next_url, errors=[signin_limits.BLOCKED_MESSAGE]), 429
     member = await authenticate(get_session(), login_name, password)
     if member is None:
-        await signin_limits.record_failure(redis, login_name, address)
+        await signin_limits.record_failure(redis, login_name, address, device_id)
         message = "That email address or username and password do not match a member. Check both and try again."
         return await _login_page(login=login_name, next=next_url, errors=[message]), 400
-    await signin_limits.record_success(redis, login_name, address)
+    await signin_limits.record_success(redis, login_name, address, device_id)
     start_member_session(member)
-    return redirect(next_url)
+    return _remember_device(redirect(next_url), known, member)
 
 
 @bp.get("/logout")
@@ -144,14 +177,54 @@ async def signup():
         kept_fields = {name: form.get(name, "") for name in ("username", "email", "display_name")}
         return await render_template("federation/signup.html", form=kept_fields, next=next_url, errors=result.errors), 400
     start_member_session(result.member)
-    return redirect(next_url)
+    return _remember_device(redirect(next_url), _known_device(), result.member)
+
+
+def _password_page(errors: list[str] | None = None, notice: str | None = None):
+    return render_template("federation/password.html", errors=errors or [], notice=notice)
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _signed_out_notice(ended: EndedSessions, revoked_sign_ins: int) -> str:
+    if not ended.sessions and not revoked_sign_ins:
+        return "You were not signed in anywhere else."
+    sentences = []
+    if ended.sessions:
+        sentences.append(
+            f"You were signed out of {_count(ended.sessions, 'other session', 'other sessions')}, "
+            f"in {_count(ended.sign_ins, 'other browser or device', 'other browsers or devices')}."
+        )
+    if revoked_sign_ins:
+        sentences.append(
+            f"{_count(revoked_sign_ins, 'application sign-in', 'application sign-ins')} from elsewhere "
+            "lost access, so those applications will ask you to sign in again."
+        )
+    return " ".join(sentences)
+
+
+async def sign_out_other_sessions(member_id: int) -> str:
+    """End the member's sessions and tokens outside this browser's federation session; returns the notice."""
+    keep_sid = session.get("oidc_sid")
+    # NOTE: third-party clients keep their own sessions, which end only when they next use a revoked token.
+    ended = await end_member_sessions(current_app.extensions["redis"], member_id, keep_sid)
+    revoked = await revoke_member_tokens(get_session(), member_id, keep_sid)
+    log.info(
+        "member %d signed out elsewhere: %d sessions from %d sign-ins ended, %d token families revoked",
+        member_id, ended.sessions, ended.sign_ins, revoked,
+    )
+    # A new id for this session too, in case its old id was seen elsewhere.
+    session.regenerate()
+    return _signed_out_notice(ended, revoked)
 
 
 @bp.get("/password")
 async def password_form():
     if signed_in_member_id() is None:
         return redirect("/login?" + urlencode({"next": "/password"}))
-    return await render_template("federation/password.html", errors=[], changed=False)
+    return await _password_page()
 
 
 @bp.post("/password")
@@ -159,12 +232,26 @@ async def password_change():
     member_id = signed_in_member_id()
     if member_id is None:
         return redirect("/login?" + urlencode({"next": "/password"}))
+    redis = current_app.extensions["redis"]
+    if await signin_limits.password_change_blocked(redis, member_id):
+        return await _password_page([signin_limits.PASSWORD_CHANGE_BLOCKED_MESSAGE]), 429
     form = await request.form
-    errors = await change_password(
+    result = await change_password(
         get_session(), member_id, form.get("current_password") or "", form.get("new_password") or "",
         form.get("new_password_confirmation") or "",
     )
-    if errors:
-        return await render_template("federation/password.html", errors=errors, changed=False), 400
-    session.regenerate()
-    return await render_template("federation/password.html", errors=[], changed=True)
+    if result.wrong_current:
+        await signin_limits.record_wrong_current_password(redis, member_id)
+    if result.errors:
+        return await _password_page(result.errors), 400
+    await signin_limits.clear_wrong_current_passwords(redis, member_id)
+    notice = await sign_out_other_sessions(member_id)
+    return await _password_page(notice=f"Your password has been changed. {notice}")
+
+
+@bp.post("/sign-out-others")
+async def sign_out_others():
+    member_id = signed_in_member_id()
+    if member_id is None:
+        return redirect("/login?" + urlencode({"next": "/password"}))
+    return await _password_page(notice=await sign_out_other_sessions(member_id))

@@ -9,6 +9,7 @@ the JWKS and RP-initiated logout. The rules behind them live in
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from federation.bp.auth import end_member_session, key_store, signed_in_member_i
 from federation.oauth import grants
 from federation.oauth.clients import authenticate_client, find_client
 from federation.oauth.errors import OAuthError, invalid_request
+from federation.oauth.keys import KEY_RELOAD_SECONDS
 from federation.oauth.identity import (
     SUPPORTED_SCOPES, build_id_token, issuer, load_member, member_claims, subject_of, username_of,
 )
@@ -37,8 +39,13 @@ log = logging.getLogger(__name__)
 # Parameters that must not appear twice (RFC 6749, section 3.1).
 SINGLE_PARAMETERS = (
     "client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
-    "code_challenge_method", "prompt",
+    "code_challenge_method", "prompt", "max_age",
 )
+# A max_age above ten years is taken for a mistake and rejected as invalid.
+MAX_AGE_LIMIT_SECONDS = 10 * 365 * 24 * 3600
+# Session key: authorization requests sent to sign in again, by fingerprint, with when they were sent.
+REAUTHENTICATION_KEY = "oidc_reauthentication"
+MAX_PENDING_REAUTHENTICATIONS = 5
 SCOPE_DESCRIPTIONS = {
     "openid": "Confirm who you are (your Rose Ash identity)",
     "profile": "See your name, username and profile page",
@@ -103,7 +110,7 @@ async def metadata():
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "azp",
             "name", "preferred_username", "profile", "email", "email_verified",
         ],
-        "prompt_values_supported": ["none", "consent"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": True,
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
@@ -113,7 +120,7 @@ async def metadata():
 @bp.get("/oauth/jwks")
 async def jwks():
     response = jsonify(await key_store().jwks())
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = f"public, max-age={KEY_RELOAD_SECONDS}"
     return response
 
 
@@ -129,6 +136,7 @@ class AuthorizationRequest:
         self.nonce = params.get("nonce") or None
         self.code_challenge = params.get("code_challenge") or None
         self.prompt = set((params.get("prompt") or "").split())
+        self.max_age: int | None = None
         self.params = params
 
     def validate(self) -> None:
@@ -158,6 +166,16 @@ class AuthorizationRequest:
                 raise invalid_request("code_challenge must be the 43-character base64url SHA-256 of the verifier")
         if "none" in self.prompt and len(self.prompt) > 1:
             raise invalid_request("prompt=none cannot be combined with other prompt values")
+        max_age = params.get("max_age")
+        if max_age is not None:
+            if not max_age.isascii() or not max_age.isdigit() or int(max_age) > MAX_AGE_LIMIT_SECONDS:
+                raise invalid_request(f"max_age must be a whole number of seconds from 0 to {MAX_AGE_LIMIT_SECONDS}")
+            self.max_age = int(max_age)
+
+    def fingerprint(self) -> str:
+        """Return a digest of the request's parameters, the same when the member comes back from signing in."""
+        canonical = urlencode(sorted(self.params.items(multi=True)))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
     def redirect_with(self, values: dict[str, str]) -> Response:
         values = {**values, "iss": issuer(_settings())}
@@ -213,6 +231,34 @@ async def _consent_covers(member_id: int, client: OAuthClient, scope: str) -> bo
     return consent is not None and set(scope.split()) <= set(consent.scope.split())
 
 
+def _needs_new_sign_in(auth: AuthorizationRequest) -> bool:
+    """Check prompt=login and max_age against the session's auth_time.
+
+    Either one is met once the member has signed in after this request sent
+    them to sign in, so the flow goes on even with max_age=0.
+    """
+    auth_time = float(session.get("auth_time") or 0)
+    too_old = auth.max_age is not None and time.time() - auth_time > auth.max_age
+    if "login" not in auth.prompt and not too_old:
+        return False
+    pending = dict(session.get(REAUTHENTICATION_KEY) or {})
+    sent_at = pending.pop(auth.fingerprint(), None)
+    if sent_at is None or auth_time < sent_at:
+        return True
+    session[REAUTHENTICATION_KEY] = pending
+    return False
+
+
+def _send_to_sign_in(auth: AuthorizationRequest) -> Response:
+    if "login" in auth.prompt or auth.max_age is not None:
+        pending = dict(session.get(REAUTHENTICATION_KEY) or {})
+        while len(pending) >= MAX_PENDING_REAUTHENTICATIONS:
+            pending.pop(next(iter(pending)))
+        pending[auth.fingerprint()] = time.time()
+        session[REAUTHENTICATION_KEY] = pending
+    return redirect("/login?" + urlencode({"next": request.full_path}))
+
+
 @bp.get("/oauth/authorize")
 async def authorize():
     auth = await _trusted_request(request.args)
@@ -227,7 +273,11 @@ async def authorize():
     if member_id is None:
         if "none" in auth.prompt:
             return auth.redirect_error(OAuthError("login_required", "the member is not signed in at federation"))
-        return redirect("/login?" + urlencode({"next": request.full_path}))
+        return _send_to_sign_in(auth)
+    if _needs_new_sign_in(auth):
+        if "none" in auth.prompt:
+            return auth.redirect_error(OAuthError("login_required", "max_age has passed since the member signed in"))
+        return _send_to_sign_in(auth)
     if auth.client.is_first_party:
         return await _issue_code_redirect(auth, member_id)
     if "consent" not in auth.prompt and await _consent_covers(member_id, auth.client, auth.scope):

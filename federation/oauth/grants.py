@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.models import OAuthAuthorizationCode, OAuthClient, OAuthToken
@@ -226,3 +226,20 @@ async def revoke_token(db: AsyncSession, client: OAuthClient, value: str) -> Non
         return
     condition = OAuthToken.family_id == token.family_id if token.token_type == "refresh" else OAuthToken.id == token.id
     await db.execute(update(OAuthToken).where(condition, OAuthToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+async def revoke_member_tokens(db: AsyncSession, member_id: int, keep_sid: str | None) -> int:
+    """Revoke every live token of the member except those issued from the federation session ``keep_sid``.
+
+    Returns how many sign-ins (token families) lost their tokens.
+    """
+    condition = OAuthToken.member_id == member_id
+    if keep_sid is not None:
+        condition &= or_(OAuthToken.session_sid.is_(None), OAuthToken.session_sid != keep_sid)
+    families = await db.scalars(
+        update(OAuthToken)
+        .where(condition, OAuthToken.revoked_at.is_(None), OAuthToken.expires_at > utcnow())
+        .values(revoked_at=utcnow())
+        .returning(OAuthToken.family_id)
+    )
+    return len(set(families))

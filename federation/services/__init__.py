@@ -17,11 +17,14 @@ def _unknown_member_hash() -> str:
     return hash_password("no member has this password")
 
 
-async def authenticate(session: AsyncSession, login: str, password: str) -> Member | None:
+async def find_member(session: AsyncSession, login: str) -> Member | None:
+    """Return the member whose email address or username is ``login``, ignoring case."""
     login = login.strip().lower()
-    member = await session.scalar(
-        select(Member).where(or_(func.lower(Member.email) == login, Member.username == login))
-    )
+    return await session.scalar(select(Member).where(or_(func.lower(Member.email) == login, Member.username == login)))
+
+
+async def authenticate(session: AsyncSession, login: str, password: str) -> Member | None:
+    member = await find_member(session, login)
     if member is None:
         verify_password(_unknown_member_hash(), password)
         return None

@@ -75,18 +75,25 @@ async def sign_up(
     return SignUpResult(member=member)
 
 
+@dataclass
+class PasswordChange:
+    errors: list[str] = field(default_factory=list)
+    # True when the current password was wrong, which counts towards the rate limit.
+    wrong_current: bool = False
+
+
 async def change_password(
     session: AsyncSession, member_id: int, current: str, new: str, confirmation: str
-) -> list[str]:
-    """Set a new password after checking the current one; returns the problems, empty on success."""
+) -> PasswordChange:
+    """Set a new password after checking the current one; the result lists the problems, none on success."""
     member = await session.get(Member, member_id)
     if member is None:
-        return ["Your account no longer exists."]
+        return PasswordChange(["Your account no longer exists."])
     if not verify_password(member.password_hash, current):
-        return ["Your current password is wrong."]
+        return PasswordChange(["Your current password is wrong."], wrong_current=True)
     problems = password_problems(new, confirmation)
     if problems:
-        return problems
+        return PasswordChange(problems)
     member.password_hash = hash_password(new)
     await session.flush()
-    return []
+    return PasswordChange()

@@ -1,7 +1,9 @@
-"""``rose-ash oauth client add|list|remove``: the OAuth clients federation accepts.
+"""``rose-ash oauth client add|list|remove`` and ``rose-ash oauth signing-key list|rotate|retire``.
 
-Our own five apps register themselves at start-up from the configuration;
-these commands are for third-party clients.
+The client commands manage the OAuth clients federation accepts. Our own
+five apps register themselves at start-up from the configuration; these
+commands are for third-party clients. The signing-key commands rotate the
+keys that sign federation's id_tokens and logout tokens.
 """
 
 from __future__ import annotations
@@ -101,3 +103,76 @@ def client_remove(client_id: str) -> None:
     if not removed:
         raise click.ClickException(f"no OAuth client has client_id {client_id!r}; see 'rose-ash oauth client list'")
     click.echo(f"Removed OAuth client {client_id}.")
+
+
+@oauth.group("signing-key")
+def signing_key() -> None:
+    """Rotate, list and retire the RSA keys that sign federation's id_tokens and logout tokens."""
+
+
+def _reject_when_key_configured() -> None:
+    from federation.oauth.keys import configured_key_variable
+
+    variable = configured_key_variable()
+    if variable is not None:
+        raise click.ClickException(
+            f"{variable} is set, so federation signs with that key and ignores the keys in the database; "
+            f"replace the key it names to rotate, or unset {variable}. Nothing was changed."
+        )
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z")
+
+
+@signing_key.command("list")
+def signing_key_list() -> None:
+    """List the keys, newest first: the one that signs, the others still in the JWKS, and retired ones."""
+    from federation.oauth.keys import configured_key_variable, list_signing_keys
+
+    variable = configured_key_variable()
+    if variable is not None:
+        click.echo(f"{variable} is set: federation signs with that key and ignores the keys below.")
+    keys = _in_transaction(list_signing_keys)
+    if not keys:
+        click.echo("No signing key is stored yet; federation creates one when it first signs a token.")
+        return
+    for key in keys:
+        if key.retired_at is not None:
+            state = f"retired {_when(key.retired_at)}"
+        elif key.signing:
+            state = "signing"
+        else:
+            state = f"in JWKS, stopped signing {_when(key.superseded_at)}"
+        click.echo(f"{key.kid}\tcreated {_when(key.created_at)}\t{state}")
+
+
+@signing_key.command("rotate")
+def signing_key_rotate() -> None:
+    """Generate a new key that signs from now on; the older keys stay in the JWKS until retired."""
+    from federation.oauth.keys import KEY_RELOAD_SECONDS, rotate_signing_key
+
+    _reject_when_key_configured()
+    kid = _in_transaction(rotate_signing_key)
+    click.echo(f"Generated OIDC signing key {kid}; it signs new tokens from now on.")
+    click.echo(f"Running federation processes switch to it within {KEY_RELOAD_SECONDS // 60} minutes.")
+    click.echo("The older keys stay in the JWKS; retire one with 'rose-ash oauth signing-key retire -- KID'.")
+
+
+@signing_key.command("retire")
+@click.argument("kid")
+@click.option("--force", is_flag=True, help="Retire a key even if it stopped signing less than an hour ago.")
+def signing_key_retire(kid: str, force: bool) -> None:
+    """Remove key KID from the JWKS, so tokens it signed no longer verify.
+
+    A kid may start with '-', so put '--' before it: retire [--force] -- KID.
+    """
+    from federation.oauth.keys import KEY_RELOAD_SECONDS, SigningKeyChangeError, retire_signing_key
+
+    _reject_when_key_configured()
+    try:
+        _in_transaction(lambda session: retire_signing_key(session, kid, force))
+    except SigningKeyChangeError as error:
+        raise click.ClickException(f"{error}. Nothing was changed; see 'rose-ash oauth signing-key list'.") from error
+    click.echo(f"Retired OIDC signing key {kid}; tokens it signed no longer verify.")
+    click.echo(f"Running federation processes drop it from the JWKS within {KEY_RELOAD_SECONDS // 60} minutes.")

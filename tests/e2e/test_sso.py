@@ -160,6 +160,32 @@ def test_sso_journey_over_http(apps):
         assert str(account.url).startswith(f"{urls['federation']}/login")
 
 
+def _sign_in_at_blog(browser: httpx.Client, urls: dict[str, str]) -> None:
+    form = browser.get(f"{urls['blog']}/auth/login", params={"next": "/"})
+    browser.post(f"{urls['federation']}/login", data={
+        "csrf_token": _csrf(form.text), "login": "alice", "password": "rose-ash-dev", "next": form.url.params["next"],
+    })
+    assert _signed_in_name(browser, urls["blog"]) == "Alice Ash"
+
+
+def test_password_change_signs_out_other_browser(apps):
+    urls = apps.urls
+    with httpx.Client(timeout=10, follow_redirects=True) as here, httpx.Client(timeout=10, follow_redirects=True) as there:
+        _sign_in_at_blog(here, urls)
+        _sign_in_at_blog(there, urls)
+        form = here.get(f"{urls['federation']}/password")
+        changed = here.post(f"{urls['federation']}/password", data={
+            "csrf_token": _csrf(form.text), "current_password": "rose-ash-dev",
+            "new_password": "a brand new password", "new_password_confirmation": "a brand new password",
+        })
+        assert "You were signed out of 2 other sessions, in 1 other browser or device." in changed.text
+
+        assert _signed_in_name(here, urls["blog"]) == "Alice Ash"
+        assert _signed_in_name(there, urls["blog"]) is None
+        account = there.get(f"{urls['account']}/")
+        assert str(account.url).startswith(f"{urls['federation']}/login")
+
+
 def test_sso_journey_in_chromium(apps):
     from playwright.sync_api import sync_playwright
 

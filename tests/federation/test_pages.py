@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import csrf_from, text_of
+from tests.helpers import csrf_from, set_cookie, text_of
 
 
 async def test_index_lists_the_local_members(app_client):
@@ -37,8 +37,7 @@ async def test_demo_member_signs_in_with_the_demo_password(app_client):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/@alice"
-    cookie = response.headers["Set-Cookie"]
-    assert "federation_session=" in cookie
+    cookie = set_cookie(response, "federation_session")
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 

@@ -8,6 +8,7 @@ import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import asyncpg
+import httpx
 
 from shared.infrastructure.config import Settings
 from shared.infrastructure.db import make_engine, make_sessionmaker
@@ -18,6 +19,7 @@ from tests.helpers import csrf_from, text_of
 BLOG_CALLBACK = "http://blog.test/auth/callback"
 TEST_CLIENT_SECRET = "test-oauth-client-secret"
 THIRD_PARTY_CALLBACK = "https://client.example/callback"
+NAVIGATION = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -103,3 +105,33 @@ async def exchange(
     return await client.post(
         "/oauth/token", form=form, headers=headers or basic("blog", TEST_CLIENT_SECRET)
     )
+
+
+class AppRouter(httpx.AsyncBaseTransport):
+    """Send each request to the in-process app whose internal URL has the request's host and port."""
+
+    def __init__(self, apps: dict[str, object]) -> None:
+        self.transports = {host: httpx.ASGITransport(app=app) for host, app in apps.items()}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.transports[f"{request.url.host}:{request.url.port}"].handle_async_request(request)
+
+
+async def follow_to_federation(apps, path: str = "/auth/login?next=/tag/news/"):
+    """Start at blog, sign in at federation, and return blog's callback response."""
+    blog, federation = apps["blog"], apps["federation"]
+    start = await blog.get(path)
+    authorize = urlsplit(start.headers["Location"])
+    assert authorize.netloc == "federation.test"
+    answer = await federation.get(f"{authorize.path}?{authorize.query}")
+    if answer.headers["Location"].startswith("/login"):
+        await sign_in(federation)
+        answer = await federation.get(f"{authorize.path}?{authorize.query}")
+    callback = urlsplit(answer.headers["Location"])
+    assert callback.netloc == "blog.test"
+    return await blog.get(f"{callback.path}?{callback.query}")
+
+
+def another_browser(apps: dict) -> dict:
+    """Return test clients of the same running apps with a cookie jar of their own."""
+    return {name: client.app.test_client() for name, client in apps.items()}

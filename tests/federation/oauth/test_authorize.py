@@ -1,11 +1,17 @@
-"""The authorization endpoint: redirect_uri matching, PKCE, state, prompt and consent."""
+"""The authorization endpoint: redirect_uri matching, PKCE, state, prompt, max_age and consent."""
 
 from __future__ import annotations
 
+import json
+import time
+from urllib.parse import urlencode
+
 import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from tests.federation.oauth.support import (
-    BLOG_CALLBACK, THIRD_PARTY_CALLBACK, authorize_path, pkce_pair, query_of, register_third_party,
+    BLOG_CALLBACK, THIRD_PARTY_CALLBACK, authorize_path, exchange, pkce_pair, query_of, register_third_party,
 )
 from tests.helpers import csrf_from, text_of
 
@@ -149,3 +155,120 @@ async def test_consent_form_without_csrf_is_refused(signed_in, settings):
     response = await signed_in.post("/oauth/authorize", form=form)
     assert response.status_code == 400
     assert "Location" not in response.headers
+
+
+async def _age_sign_in(client, seconds: int) -> None:
+    """Move the signed-in federation session's auth_time ``seconds`` into the past."""
+    redis = client.app.extensions["redis"]
+    keys = [key async for key in redis.scan_iter("session:federation:*")]
+    sessions = [(key, json.loads(await redis.get(key))) for key in keys]
+    (key, data), = [(key, data) for key, data in sessions if "member_id" in data]
+    data["auth_time"] -= seconds
+    await redis.set(key, json.dumps(data), keepttl=True)
+
+
+async def _sign_in_again(client, location: str):
+    """Fill in the sign-in form that ``location`` shows and return the response."""
+    page = await client.get(location)
+    html = await text_of(page)
+    assert 'name="password"' in html
+    form = {"csrf_token": csrf_from(html), "login": "alice", "password": "rose-ash-dev",
+            "next": query_of(location)["next"]}
+    return await client.post("/login", form=form)
+
+
+async def _auth_time_of(client, code: str, verifier: str) -> int:
+    response = await exchange(client, code, verifier)
+    assert response.status_code == 200, await response.get_json()
+    keys = KeySet.import_key_set(await (await client.get("/oauth/jwks")).get_json())
+    return jwt.decode((await response.get_json())["id_token"], keys, algorithms=["RS256"]).claims["auth_time"]
+
+
+async def test_prompt_login_asks_to_sign_in_again(signed_in):
+    await _age_sign_in(signed_in, 3600)
+    verifier, challenge = pkce_pair()
+    path = authorize_path(prompt="login", code_challenge=challenge, code_challenge_method="S256")
+    response = await signed_in.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?" + urlencode({"next": path})
+    page = await text_of(await signed_in.get(response.headers["Location"]))
+    assert "You are signed in as @alice. Enter your password again to continue." in page
+
+    before = int(time.time())
+    signed_again = await _sign_in_again(signed_in, response.headers["Location"])
+    assert signed_again.headers["Location"] == path
+    back = await signed_in.get(path)
+    code = query_of(back.headers["Location"])["code"]
+    assert await _auth_time_of(signed_in, code, verifier) >= before
+
+
+async def test_prompt_login_needs_the_password(signed_in):
+    path = authorize_path(prompt="login")
+    first = await signed_in.get(path)
+    assert first.headers["Location"].startswith("/login?")
+    # Coming back without signing in again does not satisfy prompt=login.
+    again = await signed_in.get(path)
+    assert again.headers["Location"].startswith("/login?")
+
+
+async def test_prompt_login_for_a_visitor_asks_once(federation):
+    path = authorize_path(prompt="login")
+    first = await federation.get(path)
+    signed = await _sign_in_again(federation, first.headers["Location"])
+    back = await federation.get(signed.headers["Location"])
+    assert "code" in query_of(back.headers["Location"])
+
+
+async def test_prompt_login_with_consent_shows_consent(signed_in, settings):
+    registered = await register_third_party(settings)
+    path = authorize_path(registered.client_id, THIRD_PARTY_CALLBACK, prompt="login consent")
+    signed = await _sign_in_again(signed_in, (await signed_in.get(path)).headers["Location"])
+    page = await signed_in.get(signed.headers["Location"])
+    assert page.status_code == 200
+    assert "Allow Example Reader to use your Rose Ash account?" in await text_of(page)
+
+
+async def test_recent_sign_in_meets_max_age(signed_in):
+    await _age_sign_in(signed_in, 60)
+    response = await signed_in.get(authorize_path(max_age="3600"))
+    assert "code" in query_of(response.headers["Location"])
+
+
+async def test_old_sign_in_fails_max_age(signed_in):
+    await _age_sign_in(signed_in, 7200)
+    verifier, challenge = pkce_pair()
+    path = authorize_path(max_age="3600", code_challenge=challenge, code_challenge_method="S256")
+    response = await signed_in.get(path)
+    assert response.headers["Location"].startswith("/login?")
+    before = int(time.time())
+    await _sign_in_again(signed_in, response.headers["Location"])
+    back = await signed_in.get(path)
+    assert await _auth_time_of(signed_in, query_of(back.headers["Location"])["code"], verifier) >= before
+
+
+async def test_max_age_zero_continues_after_sign_in(signed_in):
+    path = authorize_path(max_age="0")
+    response = await signed_in.get(path)
+    await _sign_in_again(signed_in, response.headers["Location"])
+    assert "code" in query_of((await signed_in.get(path)).headers["Location"])
+
+
+async def test_max_age_with_prompt_none_is_login_required(signed_in):
+    await _age_sign_in(signed_in, 7200)
+    response = await signed_in.get(authorize_path(max_age="3600", prompt="none"))
+    params = query_of(response.headers["Location"])
+    assert response.headers["Location"].startswith(BLOG_CALLBACK)
+    assert params["error"] == "login_required"
+
+
+@pytest.mark.parametrize("max_age", ["soon", "-1", "1.5", "", "99999999999", "١٢"])
+async def test_invalid_max_age_is_invalid_request(signed_in, max_age):
+    response = await signed_in.get(authorize_path(max_age=max_age))
+    params = query_of(response.headers["Location"])
+    assert params["error"] == "invalid_request"
+    assert "max_age" in params["error_description"]
+
+
+async def test_repeated_max_age_is_invalid_request(signed_in):
+    response = await signed_in.get(authorize_path() + "&max_age=10&max_age=20")
+    assert query_of(response.headers["Location"])["error"] == "invalid_request"

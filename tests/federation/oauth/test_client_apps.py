@@ -8,63 +8,21 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-import httpx
 import pytest
 
-from shared.infrastructure.config import APP_NAMES
-from shared.infrastructure.devstack import free_port
-from tests.federation.oauth.support import query_of, sign_in
-from tests.helpers import csrf_from, settings_for, text_of
-
-NAVIGATION = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
-
-
-class AppRouter(httpx.AsyncBaseTransport):
-    """Send each request to the in-process app whose internal URL has the request's host and port."""
-
-    def __init__(self, apps: dict[str, object]) -> None:
-        self.transports = {host: httpx.ASGITransport(app=app) for host, app in apps.items()}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.transports[f"{request.url.host}:{request.url.port}"].handle_async_request(request)
-
-
-@pytest.fixture
-async def apps(app_client, demo_database_url, clean_redis):
-    # Distinct internal URLs on free ports without a listener, so the router can tell the apps apart.
-    internal = {f"{name.upper()}_INTERNAL_URL": f"http://127.0.0.1:{free_port()}" for name in APP_NAMES}
-    settings = settings_for(demo_database_url, clean_redis, **internal)
-    clients = {name: await app_client(name, settings) for name in ("federation", "blog", "account")}
-    router = AppRouter({urlsplit(settings.app(name).internal_url).netloc: client.app for name, client in clients.items()})
-    for client in clients.values():
-        client.app.extensions["oauth_http_transport"] = router
-    return clients
-
-
-async def _follow_to_federation(apps, path: str = "/auth/login?next=/tag/news/"):
-    """Start at blog, sign in at federation, and return blog's callback response."""
-    blog, federation = apps["blog"], apps["federation"]
-    start = await blog.get(path)
-    authorize = urlsplit(start.headers["Location"])
-    assert authorize.netloc == "federation.test"
-    answer = await federation.get(f"{authorize.path}?{authorize.query}")
-    if answer.headers["Location"].startswith("/login"):
-        await sign_in(federation)
-        answer = await federation.get(f"{authorize.path}?{authorize.query}")
-    callback = urlsplit(answer.headers["Location"])
-    assert callback.netloc == "blog.test"
-    return await blog.get(f"{callback.path}?{callback.query}")
+from tests.federation.oauth.support import NAVIGATION, follow_to_federation, query_of, sign_in
+from tests.helpers import csrf_from, text_of
 
 
 async def test_login_returns_to_the_page_it_came_from(apps):
-    response = await _follow_to_federation(apps)
+    response = await follow_to_federation(apps)
     assert response.status_code == 302
     assert response.headers["Location"] == "/tag/news/"
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "http://blog.test/"])
 async def test_next_off_site_is_ignored(apps, target):
-    response = await _follow_to_federation(apps, "/auth/login?" + urlencode({"next": target}))
+    response = await follow_to_federation(apps, "/auth/login?" + urlencode({"next": target}))
     assert response.headers["Location"] == "/"
 
 
@@ -72,14 +30,14 @@ async def test_client_sign_in_changes_the_session_id(apps):
     blog = apps["blog"]
     start = await blog.get("/auth/login?next=/")
     before = start.headers["Set-Cookie"].split(";")[0]
-    response = await _follow_to_federation(apps, "/auth/login?next=/")
+    response = await follow_to_federation(apps, "/auth/login?next=/")
     after = response.headers["Set-Cookie"].split(";")[0]
     assert after.startswith("blog_session=")
     assert before != after
 
 
 async def test_client_cookie_flags(apps):
-    cookie = (await _follow_to_federation(apps)).headers["Set-Cookie"]
+    cookie = (await follow_to_federation(apps)).headers["Set-Cookie"]
     assert cookie.startswith("blog_session=")
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
@@ -100,7 +58,7 @@ async def test_callback_with_unknown_state_shows_an_error(apps):
 
 
 async def test_account_shows_the_member_after_blog_sign_in(apps):
-    await _follow_to_federation(apps)
+    await follow_to_federation(apps)
     account, federation = apps["account"], apps["federation"]
     start = await account.get("/")
     login = await account.get(start.headers["Location"])
@@ -143,7 +101,7 @@ async def test_requests_without_navigation_headers_are_not_bounced(apps):
 
 
 async def test_sign_out_at_blog_ends_every_session(apps):
-    await _follow_to_federation(apps)
+    await follow_to_federation(apps)
     blog, federation, account = apps["blog"], apps["federation"], apps["account"]
     token = csrf_from(await text_of(await blog.get("/auth/logout")))
     leave = await blog.post("/auth/logout", form={"csrf_token": token})
@@ -160,7 +118,7 @@ async def test_sign_out_at_blog_ends_every_session(apps):
 
 
 async def test_backchannel_logout_clears_the_app_session(apps):
-    await _follow_to_federation(apps)
+    await follow_to_federation(apps)
     blog, federation = apps["blog"], apps["federation"]
     token = csrf_from(await text_of(await federation.get("/logout")))
     await federation.post("/logout", form={"csrf_token": token})

@@ -32,3 +32,10 @@ async def test_jwks_key_is_stable_across_apps(app_client):
     first_keys = await (await first.get("/oauth/jwks")).get_json()
     second_keys = await (await second.get("/oauth/jwks")).get_json()
     assert first_keys == second_keys
+
+
+async def test_metadata_lists_prompt_login(app_client):
+    client = await app_client("federation")
+    metadata = await (await client.get("/.well-known/openid-configuration")).get_json()
+    assert metadata["prompt_values_supported"] == ["none", "login", "consent"]
+    assert "auth_time" in metadata["claims_supported"]

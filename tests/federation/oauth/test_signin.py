@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from federation.services.signin_limits import BLOCKED_MESSAGE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS
+from federation.services.known_devices import COOKIE_NAME as KNOWN_DEVICE_COOKIE
+from federation.services.signin_limits import (
+    BLOCKED_MESSAGE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_DEVICE,
+)
 from tests.federation.oauth.support import sign_in
-from tests.helpers import csrf_from, text_of
+from tests.helpers import csrf_from, set_cookie, text_of
 
 
 async def _attempt(client, login: str, password: str):
@@ -26,13 +29,12 @@ async def test_sign_in_changes_the_session_id(federation):
     before = page.headers["Set-Cookie"].split(";")[0]
     token = csrf_from(await text_of(page))
     response = await federation.post("/login", form={"csrf_token": token, "login": "alice", "password": "rose-ash-dev"})
-    after = response.headers["Set-Cookie"].split(";")[0]
-    assert after.startswith("federation_session=")
+    after = set_cookie(response, "federation_session").split(";")[0]
     assert before != after
 
 
 async def test_session_cookie_flags(federation):
-    cookie = (await sign_in(federation)).headers["Set-Cookie"]
+    cookie = set_cookie(await sign_in(federation), "federation_session")
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Domain=" not in cookie
@@ -144,3 +146,80 @@ async def test_sign_out_ends_the_federation_session(federation):
     response = await federation.get("/oauth/authorize?client_id=blog&redirect_uri=http%3A%2F%2Fblog.test%2Fauth%2Fcallback"
                                     "&response_type=code&scope=openid&prompt=none")
     assert "error=login_required" in response.headers["Location"]
+
+
+def _cookie_value(client, name: str) -> str:
+    return next(cookie.value for cookie in client.cookie_jar if cookie.name == name)
+
+
+def _give_cookie(client, name: str, value: str) -> None:
+    client.set_cookie("localhost", name, value)
+
+
+async def _lock_account(client, login: str = "alice") -> None:
+    """Type wrong passwords for ``login`` until the account limit returns 429."""
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        assert (await _attempt(client, login, "wrong")).status_code == 400
+    assert (await _attempt(client, login, "rose-ash-dev")).status_code == 429
+
+
+async def test_known_device_cookie_flags(federation):
+    cookie = set_cookie(await sign_in(federation), KNOWN_DEVICE_COOKIE)
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Max-Age=31536000" in cookie
+
+
+async def test_known_device_survives_account_lock(federation):
+    await sign_in(federation)
+    await _lock_account(federation.app.test_client())
+    assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 302
+
+
+async def test_known_device_failures_count_per_device(federation):
+    await sign_in(federation)
+    for _ in range(MAX_FAILURES_PER_DEVICE):
+        assert (await _attempt(federation, "alice", "wrong")).status_code == 400
+    assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 429
+    # The device's failures did not count against the account, so another browser still signs in.
+    assert (await _attempt(federation.app.test_client(), "alice", "rose-ash-dev")).status_code == 302
+
+
+async def test_known_device_meets_the_address_limit(federation):
+    await sign_in(federation)
+    stranger = federation.app.test_client()
+    for number in range(MAX_FAILURES_PER_ADDRESS):
+        await _attempt(stranger, f"guess{number}", "wrong")
+    assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 429
+
+
+async def test_known_device_is_per_member(federation):
+    await sign_in(federation, "bob")
+    await _lock_account(federation.app.test_client())
+    assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 429
+    assert (await _attempt(federation, "bob", "rose-ash-dev")).status_code == 302
+
+
+async def test_known_device_for_username_and_email(federation):
+    await sign_in(federation, "alice@example.org")
+    await _lock_account(federation.app.test_client(), "alice")
+    assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 302
+
+
+async def test_forged_device_cookie_is_ignored(federation):
+    await sign_in(federation)
+    genuine = _cookie_value(federation, KNOWN_DEVICE_COOKIE)
+    stranger = federation.app.test_client()
+    _give_cookie(stranger, KNOWN_DEVICE_COOKIE, genuine[:-4] + ("AAAA" if not genuine.endswith("AAAA") else "BBBB"))
+    await _lock_account(stranger)
+    assert (await _attempt(stranger, "alice", "rose-ash-dev")).status_code == 429
+
+
+async def test_device_cookie_remembers_several_members(federation):
+    await sign_in(federation, "bob")
+    await sign_in(federation, "alice")
+    stranger = federation.app.test_client()
+    await _lock_account(stranger, "alice")
+    await _lock_account(stranger, "bob")
+    assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 302
+    assert (await _attempt(federation, "bob", "rose-ash-dev")).status_code == 302
