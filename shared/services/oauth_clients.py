@@ -62,7 +62,8 @@ async def add_client(session: AsyncSession, name: str, redirect_uris: list[str],
     if not redirect_uris:
         raise InvalidClientRegistration("give at least one redirect URI")
     uris = [check_redirect_uri(uri) for uri in dict.fromkeys(redirect_uris)]
-    client_id = secrets.token_urlsafe(18)
+    # Hexadecimal, so that an id never starts with "-" and reads as a command-line option.
+    client_id = secrets.token_hex(16)
     secret = None if public else secrets.token_urlsafe(32)
     session.add(OAuthClient(
         client_id=client_id, name=name, redirect_uris=uris,
