@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from federation.bp.activitypub import bp as activitypub, install_profile_negotiation
     from federation.bp.pages import bp as pages
     from federation.bp.fragments import bp as fragments
+    from federation.bp.social import bp as social
 
     app = create_base_app("federation", settings)
     app.register_blueprint(pages)
@@ -27,4 +28,5 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(auth)
     app.register_blueprint(oauth)
     app.register_blueprint(fragments)
+    app.register_blueprint(social)
     return app

@@ -21,6 +21,7 @@ from shared.infrastructure.activitypub.discovery import (
 from shared.infrastructure.activitypub.routes import (
     activity_by_uri, actor_response, follow_collection, outbox_response,
 )
+from shared.infrastructure.activitypub.vocab import PUBLIC_ALIASES, as_list
 from shared.infrastructure.activitypub.web import activity_response, handle_inbox_post, settings_of_app, wants_activity_json
 from shared.infrastructure.csrf import csrf_exempt
 from shared.infrastructure.db import get_session
@@ -82,7 +83,8 @@ async def member_note(username: str, note_id: str):
     note = await get_session().scalar(
         select(APObject).where(APObject.uri == f"{actor.uri}/notes/{note_id}", APObject.is_local.is_(True))
     )
-    if note is None:
+    # NOTE: a followers-only note reaches followers only by delivery; a signed fetch by a follower is not served yet.
+    if note is None or not any(address in PUBLIC_ALIASES for key in ("to", "cc") for address in as_list(note.payload.get(key))):
         abort(404)
     if note.deleted_at is not None:
         return activity_response({"id": note.uri, "type": "Tombstone"}, status=410)

@@ -24,7 +24,7 @@ from .actors import LocalActor, local_actor_by_uri
 from .emit import emit_activity
 from .fetch import RemoteFetcher
 from .remote import RemoteObjectError, fetch_object, remote_actor
-from .vocab import ACTOR_TYPES, OBJECT_TYPES, first_object, id_of, ids_of, types_of
+from .vocab import ACTOR_TYPES, OBJECT_TYPES, as_list, first_object, id_of, ids_of, types_of
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ async def handle_follow(context: InboundContext) -> None:
     if state == "accepted":
         follow = {key: value for key, value in context.activity.items() if key != "@context"}
         await emit_activity(context.session, target, "Accept", follow, to=[follower.uri])
-    await _notify(context, target, "follow", None)
+    await _notify(context, target, "follow" if state == "accepted" else "follow_request", None)
 
 
 async def handle_undo(context: InboundContext) -> None:
@@ -154,9 +154,32 @@ async def handle_create(context: InboundContext) -> None:
         "uri": found["id"], "object_type": _object_kind(found), "attributed_to": context.actor_uri, "payload": found,
         "is_local": False,
     }
-    await context.session.execute(
-        insert(APObject).values(**values).on_conflict_do_nothing(index_elements=["uri"])
+    inserted = await context.session.scalar(
+        insert(APObject).values(**values).on_conflict_do_nothing(index_elements=["uri"]).returning(APObject.id)
     )
+    if inserted is not None:
+        await _notify_reply_and_mentions(context, found)
+
+
+async def _notify_reply_and_mentions(context: InboundContext, found: dict[str, Any]) -> None:
+    """Notify the member whose note this object replies to ("reply"), and each member it mentions ("mention")."""
+    notified: set[int] = set()
+    parent_uri = id_of(found.get("inReplyTo"))
+    if parent_uri:
+        parent = await context.session.scalar(
+            select(APObject).where(APObject.uri == parent_uri, APObject.is_local.is_(True))
+        )
+        owner = await context.session.get(APActor, parent.actor_id) if parent is not None and parent.actor_id else None
+        if owner is not None and owner.member_id is not None:
+            context.session.add(Notification(member_id=owner.member_id, kind="reply", actor_uri=context.actor_uri, object_uri=found["id"]))
+            notified.add(owner.member_id)
+    for tag in as_list(found.get("tag")):
+        if not isinstance(tag, dict) or "Mention" not in types_of(tag) or not isinstance(tag.get("href"), str):
+            continue
+        mentioned = await local_actor_by_uri(context.session, context.settings, tag["href"])
+        if mentioned is not None and mentioned.member_id is not None and mentioned.member_id not in notified:
+            context.session.add(Notification(member_id=mentioned.member_id, kind="mention", actor_uri=context.actor_uri, object_uri=found["id"]))
+            notified.add(mentioned.member_id)
 
 
 async def handle_update(context: InboundContext) -> None:

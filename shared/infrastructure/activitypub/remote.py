@@ -27,11 +27,16 @@ ACCEPT_ACTIVITY = f'{ACTIVITY_JSON}, application/ld+json; profile="https://www.w
 
 
 class RemoteObjectError(Exception):
-    """A remote document could not be fetched or is not what was expected."""
+    """A remote document could not be fetched or is not what was expected.
 
-    def __init__(self, uri: str, reason: str) -> None:
+    ``status`` is the HTTP status of the server's response when it returned
+    one that is not 200, and None otherwise.
+    """
+
+    def __init__(self, uri: str, reason: str, status: int | None = None) -> None:
         self.uri = uri
         self.reason = reason
+        self.status = status
         super().__init__(f"could not use {uri}: {reason}")
 
 
@@ -49,7 +54,7 @@ async def fetch_object(fetcher: RemoteFetcher, uri: str, auth: httpx.Auth | None
     except FetchError as error:
         raise RemoteObjectError(uri, error.reason) from error
     if response.status_code != 200:
-        raise RemoteObjectError(uri, f"the server returned status {response.status_code}")
+        raise RemoteObjectError(uri, f"the server returned status {response.status_code}", response.status_code)
     if not is_activity_content_type(response.headers.get("content-type")):
         raise RemoteObjectError(uri, f"the content type {response.headers.get('content-type')!r} is not ActivityStreams")
     try:
@@ -162,7 +167,7 @@ async def webfinger_actor_uri(fetcher: RemoteFetcher, handle: str) -> str:
     except FetchError as error:
         raise RemoteObjectError(handle, error.reason) from error
     if response.status_code != 200:
-        raise RemoteObjectError(handle, f"WebFinger returned status {response.status_code}")
+        raise RemoteObjectError(handle, f"WebFinger returned status {response.status_code}", response.status_code)
     try:
         links = json.loads(response.content).get("links", [])
     except (ValueError, AttributeError):
