@@ -43,7 +43,16 @@ def max_group_entries(policy: str) -> int:
 
 
 def sync_file(fd: int) -> None:
-    os.fsync(fd)
+    """Flush a file's data, and the metadata needed to read it back, to the disk.
+
+    fdatasync skips metadata such as the modification time, which the log
+    never reads, and costs less than fsync on Linux. It still writes a
+    changed file size, so appended records are durable.
+    """
+    _sync_data(fd)
+
+
+_sync_data = getattr(os, "fdatasync", os.fsync)
 
 
 def sync_directory(path: Path) -> None:

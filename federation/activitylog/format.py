@@ -1,9 +1,12 @@
 """Byte layout of segment files, shared by the writer and the reader.
 
 FORMAT.md beside this module describes the layout. All integers are
-little-endian. Format version 2 checks everything with CRC-32C (Castagnoli),
-which current CPUs compute in hardware; segments written in version 1 use
-CRC-32 as ``zlib.crc32`` computes it, and stay readable and appendable.
+little-endian. Format version 2 checks records with CRC-32C (Castagnoli),
+which current CPUs compute in hardware. Each record ends with the CRC of its
+bytes, continuing from CHAIN_RESIDUE, so the CRC-32C of a whole segment up to
+any record boundary is CHAIN_RESIDUE: one CRC call checks any number of
+records. Segments written in version 1 use CRC-32 as ``zlib.crc32`` computes
+it, and stay readable and appendable.
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ from crc32c import crc32c
 
 MAGIC = b"RAAL"
 FORMAT_VERSION = 2
-# Version -> the CRC function of segments written in that version. Each
-# function takes the data and, optionally, the CRC of the bytes before it.
+# Version -> the CRC function of the segment header in that version.
 CHECKSUMS: dict[int, Callable[..., int]] = {1: zlib.crc32, 2: crc32c}
 
 # Segment header: magic, version, actor id length, reserved, segment number,
@@ -29,13 +31,28 @@ SEGMENT_NUMBER_OFFSET = 8
 BASE_SEQ_OFFSET = 16
 ACTOR_ID_OFFSET = SEGMENT_HEADER_FIXED.size
 
-# Record header: header CRC, payload length, payload CRC, sequence number.
-# The header CRC covers the 16 bytes after it.
-RECORD_HEADER = struct.Struct("<IIIQ")
-RECORD_HEADER_SIZE = RECORD_HEADER.size
-_RECORD_FIELDS = struct.Struct("<IIQ")
+# The CRC-32C of any bytes followed by their own CRC-32C (little-endian),
+# whatever the bytes: the residue of the CRC.
+CHAIN_RESIDUE = 0x48674BC7
+
+# Bytes of framing around each payload, in both versions.
+RECORD_OVERHEAD = 20
+
+# Version 2 record: payload length, sequence number, the length again with
+# every bit inverted, then the payload and the record CRC: the CRC-32C of
+# everything before it in the record, continuing from CHAIN_RESIDUE.
+V2_RECORD_HEADER = struct.Struct("<IQI")
+V2_HEADER_SIZE = V2_RECORD_HEADER.size
+LENGTH_CHECK_MASK = 0xFFFF_FFFF
+_pack_v2_header = V2_RECORD_HEADER.pack
+
+# Version 1 record: header CRC (of the 16 bytes after it), payload length,
+# payload CRC, sequence number, then the payload.
+V1_RECORD_HEADER = struct.Struct("<IIIQ")
+V1_HEADER_SIZE = V1_RECORD_HEADER.size
+_pack_v1_fields = struct.Struct("<IIQ").pack
+
 _pack_crc = struct.Struct("<I").pack
-_pack_record_fields = _RECORD_FIELDS.pack
 
 MAX_ENTRY_SIZE = 0xFFFF_FFFF
 
@@ -56,11 +73,6 @@ class SegmentHeader:
     base_seq: int
     size: int
     version: int
-
-    @property
-    def checksum(self) -> Callable[..., int]:
-        """The CRC function of this segment's records."""
-        return CHECKSUMS[self.version]
 
 
 def segment_header_size(actor_id: str) -> int:
@@ -100,14 +112,15 @@ def decode_segment_header(data: bytes) -> SegmentHeader:
     return SegmentHeader(actor_id=actor_id, number=number, base_seq=base_seq, size=size, version=version)
 
 
-def encode_record(seq: int, payload: bytes, checksum: Callable[..., int] = crc32c) -> bytes:
-    """Frame one entry as a record: a 20-byte header followed by the payload.
-
-    ``checksum`` is the CRC function of the segment the record goes to.
-    """
-    fields = _pack_record_fields(len(payload), checksum(payload), seq)
-    return _pack_crc(checksum(fields)) + fields + payload
+def encode_record(seq: int, payload: bytes, version: int = FORMAT_VERSION) -> bytes:
+    """Frame one entry as a record of a segment in format ``version``."""
+    if version == 2:
+        length = len(payload)
+        body = _pack_v2_header(length, seq, length ^ LENGTH_CHECK_MASK) + payload
+        return body + _pack_crc(crc32c(body, CHAIN_RESIDUE))
+    fields = _pack_v1_fields(len(payload), zlib.crc32(payload), seq)
+    return _pack_crc(zlib.crc32(fields)) + fields + payload
 
 
 def record_size(payload_length: int) -> int:
-    return RECORD_HEADER_SIZE + payload_length
+    return RECORD_OVERHEAD + payload_length

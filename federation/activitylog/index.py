@@ -1,17 +1,17 @@
 """Segment index files: what a reopen needs to know of a segment without checking each record.
 
-An index file ``<actor_id>-NNNNNN.idx`` sits beside its segment. It stores how
-many records the segment's first ``covered_end`` bytes hold, where every
-INDEX_INTERVAL-th of them starts, and the CRC-32C of those bytes. A reopen
-that finds a matching index computes one CRC over the covered bytes, at the
-speed of the hardware CRC instruction, instead of checking every record in
-Python. The records after ``covered_end`` are checked one by one as before.
+An index file ``<actor_id>-NNNNNN.idx`` sits beside a version 2 segment. It
+stores how many records the segment's first ``covered_end`` bytes hold, where
+every INDEX_INTERVAL-th of them starts, and where the last one starts. A
+reopen that finds a matching index computes one CRC over the covered bytes,
+at the speed of the hardware CRC instruction, instead of walking the records
+in Python. The records after ``covered_end`` are checked as before.
 
 The index is only a shortcut. It is written without fsync, and a reopen
-ignores an index that fails any check, or whose CRC does not match the
-segment's bytes, and then checks every record. So a stale, torn or damaged
-index costs time, never an entry, and damage inside the covered bytes is
-still reported at the offset of the damaged record.
+ignores an index that fails any check, or that the segment's bytes do not
+confirm, and then checks every record. So a stale, torn or damaged index
+costs time, never an entry, and damage inside the covered bytes is still
+reported at the offset of the damaged record.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ logger = logging.getLogger(__name__)
 INDEX_MAGIC = b"RAAI"
 INDEX_VERSION = 1
 # Magic, version, reserved, offset interval, segment number, base sequence
-# number, covered bytes, record count, CRC-32C of the covered bytes, reserved.
-_INDEX_HEADER = struct.Struct("<4sHHIQQQQII")
+# number, covered bytes, record count, offset of the last covered record.
+_INDEX_HEADER = struct.Struct("<4sHHIQQQQQ")
 _INDEX_CRC = struct.Struct("<I")
 
 
@@ -46,7 +46,7 @@ class SegmentIndex:
     base_seq: int
     covered_end: int
     count: int
-    checksum: int
+    last_offset: int
     interval: int
     offsets: array
 
@@ -70,8 +70,7 @@ def write_index(segment_path: Path, index: SegmentIndex) -> None:
         index.base_seq,
         index.covered_end,
         index.count,
-        index.checksum,
-        0,
+        index.last_offset,
     )
     body = header + offsets.tobytes()
     path = index_path(segment_path)
@@ -116,7 +115,7 @@ def _check(data: bytes, number: int, base_seq: int, header_size: int, file_size:
     (stored_crc,) = _INDEX_CRC.unpack_from(data, len(data) - _INDEX_CRC.size)
     if crc32c(memoryview(data)[: -_INDEX_CRC.size]) != stored_crc:
         return "the index file's CRC does not match"
-    magic, version, _reserved, interval, index_number, index_base_seq, covered_end, count, checksum, _spare = (
+    magic, version, _reserved, interval, index_number, index_base_seq, covered_end, count, last_offset = (
         _INDEX_HEADER.unpack_from(data)
     )
     if magic != INDEX_MAGIC or version != INDEX_VERSION:
@@ -135,4 +134,4 @@ def _check(data: bytes, number: int, base_seq: int, header_size: int, file_size:
     expected_offsets = -(-count // interval) if interval > 0 else -1
     if len(offsets) != expected_offsets or (count and offsets[0] != header_size):
         return f"it lists {len(offsets)} record offsets for {count} records"
-    return SegmentIndex(number, base_seq, covered_end, count, checksum, interval, offsets)
+    return SegmentIndex(number, base_seq, covered_end, count, last_offset, interval, offsets)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
 import threading
 from array import array
 from collections.abc import Iterator
@@ -21,11 +22,14 @@ from crc32c import crc32c
 from .durability import commit_syncs, sync_directory, sync_file, validate_fsync_policy
 from .errors import ActivityLogError
 from .format import (
-    CHECKSUMS,
+    CHAIN_RESIDUE,
     FORMAT_VERSION,
+    LENGTH_CHECK_MASK,
     MAX_ENTRY_SIZE,
+    RECORD_OVERHEAD,
+    V2_RECORD_HEADER,
     _pack_crc,
-    _pack_record_fields,
+    _pack_v2_header,
     encode_record,
     encode_segment_header,
 )
@@ -53,8 +57,6 @@ class _Segment:
     count: int = 0
     index: array = field(default_factory=lambda: array("Q"))
     fd: int | None = None
-    # CRC-32C of the first ``size`` bytes, for the segment's index file.
-    checksum: int = 0
     # How many bytes the segment's index file on disk covers.
     indexed_size: int = 0
 
@@ -68,17 +70,24 @@ class _Segment:
             scan.version,
             scan.count,
             scan.index,
-            checksum=scan.checksum,
             indexed_size=scan.indexed_size,
         )
 
-    @property
-    def record_checksum(self):
-        """The CRC function of this segment's records."""
-        return CHECKSUMS[self.version]
-
     def as_index(self) -> SegmentIndex:
-        return SegmentIndex(self.number, self.base_seq, self.size, self.count, self.checksum, INDEX_INTERVAL, self.index)
+        return SegmentIndex(
+            self.number, self.base_seq, self.size, self.count, self.last_record_offset(), INDEX_INTERVAL, self.index
+        )
+
+    def last_record_offset(self) -> int:
+        """Return the byte offset of the newest record, read from the file from the last indexed one on; 0 if none."""
+        if not self.count:
+            return 0
+        offset = self.index[-1]
+        with open(self.path, "rb") as file:
+            for _ in range((self.count - 1) % INDEX_INTERVAL):
+                length, _seq, _header_crc = V2_RECORD_HEADER.unpack(os.pread(file.fileno(), V2_RECORD_HEADER.size, offset))
+                offset += RECORD_OVERHEAD + length
+        return offset
 
 
 class ActivityLog:
@@ -99,10 +108,16 @@ class ActivityLog:
         self._lock = lock
         self._segments: list[_Segment] = []
         self._active: _Segment
-        self._record_checksum = CHECKSUMS[FORMAT_VERSION]
+        # Format version of the active segment, which new records follow.
+        self._version = FORMAT_VERSION
         self._tip = 0
         self._closed = False
         self._failure: OSError | None = None
+        # False once the log is closed or has failed: one check on the append path.
+        self._writable = True
+        # The active segment size at which an append has more to do than
+        # write: 0 when every commit syncs, else where the next index is due.
+        self._checkpoint_at = 0
         # Guards the in-memory state against a snapshot taken by read() on
         # another thread while AsyncActivityLog's writer thread appends.
         self._state_lock = threading.Lock()
@@ -152,7 +167,7 @@ class ActivityLog:
             self._active = self._segments[-1]
             self._tip = self._active.base_seq + self._active.count - 1
             self._active.fd = os.open(self._active.path, os.O_WRONLY | os.O_APPEND)
-            self._record_checksum = self._active.record_checksum
+            self._version = self._active.version
         else:
             self._active = self._create_segment(0, 1)
             self._segments.append(self._active)
@@ -193,9 +208,9 @@ class ActivityLog:
         """
         # This is the whole write path of the synchronous API, kept inline
         # because its cost per entry is of the order of the write() call itself.
-        if type(entry) is not bytes or len(entry) > MAX_ENTRY_SIZE:
+        if type(entry) is not bytes:
             entry = as_payload(entry)
-        if self._closed or self._failure is not None:
+        if not self._writable:
             self._check_writable()
 
         segment = self._active
@@ -204,13 +219,23 @@ class ActivityLog:
             segment = self._rotate()
             size = segment.size
         seq = self._tip + 1
-        # encode_record(), inlined.
-        checksum = self._record_checksum
-        fields = _pack_record_fields(len(entry), checksum(entry), seq)
-        record = _pack_crc(checksum(fields)) + fields + entry
+        if self._version == 2:
+            # encode_record(), inlined. Packing the length fails for an entry
+            # larger than MAX_ENTRY_SIZE.
+            length = len(entry)
+            try:
+                body = _pack_v2_header(length, seq, length ^ LENGTH_CHECK_MASK) + entry
+            except struct.error:
+                as_payload(entry)
+                raise
+            record = body + _pack_crc(crc32c(body, CHAIN_RESIDUE))
+            record_size = length + RECORD_OVERHEAD
+        else:
+            record = encode_record(seq, as_payload(entry), self._version)
+            record_size = len(record)
         try:
-            written = os.write(segment.fd, record)
-            if written < len(record):
+            written = _write(segment.fd, record)
+            if written < record_size:
                 _write_all(segment.fd, record[written:])
         except OSError as error:
             self._fail(error, segment)
@@ -218,36 +243,39 @@ class ActivityLog:
 
         # No state lock here: only AsyncActivityLog shares a log between
         # threads, and it writes through _commit().
-        if not segment.count % INDEX_INTERVAL:
+        count = segment.count
+        if not count & _INDEX_MASK:
             segment.index.append(size)
-        segment.checksum = crc32c(record, segment.checksum)
-        segment.size = size = size + len(record)
-        segment.count += 1
+        segment.count = count + 1
+        segment.size = size = size + record_size
         self._tip = seq
+        if size >= self._checkpoint_at:
+            self._after_commit()
+        return seq
+
+    def _after_commit(self) -> None:
+        """Sync the active segment as the fsync policy requires, and rewrite its index when one is due."""
+        active = self._active
         if self._commit_syncs:
             self._sync_active()
-        if size - segment.indexed_size >= INDEX_EVERY_BYTES:
-            self._write_index(segment)
-        return seq
+        if active.size - active.indexed_size >= INDEX_EVERY_BYTES:
+            self._write_index(active)
+        self._checkpoint_at = 0 if self._commit_syncs else active.indexed_size + INDEX_EVERY_BYTES
 
     def _commit(self, payloads: list[bytes]) -> int:
         """Write ``payloads`` as one group, sync it as the fsync policy requires, and return the first sequence number."""
         self._check_writable()
         first_seq = self._tip + 1
         self._write_group(payloads)
-        if self._commit_syncs:
-            self._sync_active()
-        active = self._active
-        if active.size - active.indexed_size >= INDEX_EVERY_BYTES:
-            self._write_index(active)
+        self._after_commit()
         return first_seq
 
     def _write_group(self, payloads: list[bytes]) -> None:
         segment = self._active
         seq = self._tip + 1
-        checksum = self._record_checksum
+        version = self._version
         if segment.size < self.segment_size:
-            records = [encode_record(seq + position, payload, checksum) for position, payload in enumerate(payloads)]
+            records = [encode_record(seq + position, payload, version) for position, payload in enumerate(payloads)]
             if segment.size + sum(map(len, records)) - len(records[-1]) < self.segment_size:
                 # Only the last record can end at or past segment_size, so no
                 # entry of the group has to start a new segment.
@@ -264,8 +292,8 @@ class ActivityLog:
                     self._write_records(segment, records)
                     records, pending_size = [], 0
                 segment = self._rotate()
-                checksum = self._record_checksum
-            record = encode_record(seq, payload, checksum)
+                version = self._version
+            record = encode_record(seq, payload, version)
             records.append(record)
             pending_size += len(record)
             seq += 1
@@ -282,13 +310,10 @@ class ActivityLog:
 
         with self._state_lock:
             offset = segment.size
-            position = -segment.count % INDEX_INTERVAL  # the first record that the index lists
-            for record_offset in accumulate(map(len, records[:-1]), initial=offset):
-                if position == 0:
-                    segment.index.append(record_offset)
-                    position = INDEX_INTERVAL
-                position -= 1
-            segment.checksum = crc32c(data, segment.checksum)
+            first_listed = -segment.count % INDEX_INTERVAL  # the first record of the group that the index lists
+            if first_listed < len(records):
+                starts = list(accumulate(map(len, records[:-1]), initial=offset))
+                segment.index.extend(starts[first_listed::INDEX_INTERVAL])
             segment.size = offset + len(data)
             segment.count += len(records)
             self._tip += len(records)
@@ -318,7 +343,8 @@ class ActivityLog:
         with self._state_lock:
             self._segments.append(segment)
             self._active = segment
-            self._record_checksum = segment.record_checksum
+            self._version = segment.version
+        self._checkpoint_at = 0  # the next commit works out the new segment's
         return segment
 
     def _create_segment(self, number: int, base_seq: int) -> _Segment:
@@ -340,12 +366,14 @@ class ActivityLog:
             temp_path.unlink(missing_ok=True)
             raise
         self.fsync_count += 1
-        self._record_checksum = CHECKSUMS[FORMAT_VERSION]
         logger.info("Started activity log segment %s at sequence number %d", path, base_seq)
-        return _Segment(number, path, base_seq, size=len(header), fd=fd, checksum=crc32c(header))
+        return _Segment(number, path, base_seq, size=len(header), fd=fd)
 
     def _write_index(self, segment: _Segment) -> None:
         """Record ``segment``'s records in its index file; a failure only costs the next open time."""
+        if segment.version < 2:
+            segment.indexed_size = segment.size  # version 1 segments have no index
+            return
         try:
             write_index(segment.path, segment.as_index())
         except OSError as error:
@@ -356,6 +384,7 @@ class ActivityLog:
     def _fail(self, error: OSError, segment: _Segment | None) -> None:
         """Take the log out of service after an I/O error, so nothing is acknowledged on top of unknown state."""
         self._failure = error
+        self._writable = False
         logger.error("Activity log %s/%s failed and accepts no more appends: %s", self.directory, self.actor_id, error)
         if segment is not None and segment.fd is not None:
             try:
@@ -390,6 +419,7 @@ class ActivityLog:
         if self._closed:
             return
         self._closed = True
+        self._writable = False
         try:
             active = self._active
             if self._failure is None and active.fd is not None and active.indexed_size != active.size:
@@ -452,6 +482,12 @@ def _truncate_torn_tail(torn: TornTail) -> None:
         torn.dropped,
         torn.offset,
     )
+
+
+_write = os.write
+# count & _INDEX_MASK is count % INDEX_INTERVAL, a little faster on the append path.
+_INDEX_MASK = INDEX_INTERVAL - 1
+assert INDEX_INTERVAL & _INDEX_MASK == 0, "INDEX_INTERVAL must be a power of two"
 
 
 def _write_all(fd: int, data: bytes) -> None:

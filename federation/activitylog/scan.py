@@ -7,10 +7,11 @@ byte follows the failing record: that is what a crash in the middle of an
 append leaves behind. Any other problem is damage, reported as a
 CorruptSegmentError that names the file and the byte offset.
 
-A segment with an index file (see index.py) is checked faster: one CRC-32C
-over the bytes the index covers stands for the checks of the records in
-them, and only the records after those bytes are walked one by one. When
-that CRC does not match, the scan walks every record, so damage is reported
+A version 2 segment with an index file (see index.py) is checked faster:
+one CRC-32C over the bytes the index covers stands for the checks of the
+records in them (see CHAIN_RESIDUE in format.py), and only the records after
+those bytes are walked one by one. When that CRC or anything else about the
+index does not match, the scan walks every record, so damage is reported
 exactly as without an index.
 """
 
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
+import zlib
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from crc32c import crc32c
@@ -29,11 +32,15 @@ from .errors import CorruptSegmentError
 from .format import (
     ACTOR_ID_OFFSET,
     BASE_SEQ_OFFSET,
-    CHECKSUMS,
+    CHAIN_RESIDUE,
     FORMAT_VERSION,
-    RECORD_HEADER,
-    RECORD_HEADER_SIZE,
+    RECORD_OVERHEAD,
     SEGMENT_NUMBER_OFFSET,
+    V1_HEADER_SIZE,
+    V1_RECORD_HEADER,
+    LENGTH_CHECK_MASK,
+    V2_HEADER_SIZE,
+    V2_RECORD_HEADER,
     FormatError,
     SegmentHeader,
     decode_segment_header,
@@ -77,15 +84,10 @@ class SegmentScan:
     valid_size: int = 0
     index: array = field(default_factory=lambda: array("Q"))
     problem: Problem | None = None
-    # CRC-32C of the segment's bytes before valid_size, which an index of
-    # the segment records.
-    checksum: int = 0
-    # How many of those bytes a matching index file vouched for.
+    # How many bytes from the start a matching index file vouched for.
     indexed_size: int = 0
-
-    def as_index(self) -> SegmentIndex:
-        """Return the index that describes the segment's valid records."""
-        return SegmentIndex(self.number, self.base_seq, self.valid_size, self.count, self.checksum, INDEX_INTERVAL, self.index)
+    # Byte offset of the last valid record, or 0 when there is none.
+    last_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -212,12 +214,19 @@ def scan_segment(
             header_ok=True,
             version=header.version,
             valid_size=header.size,
-            checksum=crc32c(data[: header.size]),
         )
         _advise(file, 0, 0, "POSIX_FADV_SEQUENTIAL")
-        index = load_index(path, number, header.base_seq, header.size, file_size) if use_index else None
-        if index is not None and index.interval == INDEX_INTERVAL:
-            _apply_index(file, scan, index)
+        index = None
+        if use_index and header.version >= 2:
+            index = load_index(path, number, header.base_seq, header.size, file_size)
+        if index is not None and index.interval == INDEX_INTERVAL and _index_matches(file, scan, index):
+            _scan_records(file, scan)
+            if scan.problem is None:
+                return scan
+            # Something after the indexed bytes failed. Whether the index was
+            # wrong or the segment is damaged, the walk of every record finds out.
+            logger.info("Checking every record of %s, whose index could not be confirmed", path)
+            scan = replace(scan, count=0, valid_size=header.size, index=array("Q"), problem=None, indexed_size=0, last_offset=0)
         _scan_records(file, scan)
         return scan
 
@@ -230,12 +239,17 @@ def rescan_tail(scan: SegmentScan) -> None:
         _scan_records(file, scan)
 
 
-def _apply_index(file, scan: SegmentScan, index: SegmentIndex) -> None:
-    """Take the records ``index`` covers as checked if the CRC of the bytes it covers matches."""
-    checksum = scan.checksum
+def _index_matches(file, scan: SegmentScan, index: SegmentIndex) -> bool:
+    """Take the records that ``index`` covers as checked, if the segment's bytes agree with it.
+
+    The CRC-32C of the covered bytes must be CHAIN_RESIDUE, which it is at
+    every record boundary of an intact segment, and the last covered record
+    must end at the index's end with the sequence number its count implies.
+    """
+    checksum = 0
     buffer = bytearray(READ_CHUNK_SIZE)
-    offset = scan.valid_size
-    file.seek(offset)
+    offset = 0
+    file.seek(0)
     with memoryview(buffer) as view:
         while offset < index.covered_end:
             count = file.readinto(view[: min(len(buffer), index.covered_end - offset)])
@@ -244,13 +258,28 @@ def _apply_index(file, scan: SegmentScan, index: SegmentIndex) -> None:
             offset += count
             _advise(file, offset, len(buffer), "POSIX_FADV_WILLNEED")
             checksum = crc32c(view[:count], checksum)
-    if offset != index.covered_end or checksum != index.checksum:
+    if offset != index.covered_end or checksum != CHAIN_RESIDUE or not _last_record_matches(file, scan, index):
         logger.info("The index of %s does not match the segment; checking every record instead", scan.path)
-        return
+        return False
     scan.count = index.count
     scan.index = index.offsets
     scan.valid_size = scan.indexed_size = index.covered_end
-    scan.checksum = checksum
+    scan.last_offset = index.last_offset
+    return True
+
+
+def _last_record_matches(file, scan: SegmentScan, index: SegmentIndex) -> bool:
+    if index.count == 0:
+        return index.covered_end == scan.valid_size
+    header = os.pread(file.fileno(), V2_HEADER_SIZE, index.last_offset)
+    if len(header) < V2_HEADER_SIZE:
+        return False
+    length, seq, length_check = V2_RECORD_HEADER.unpack(header)
+    return (
+        length_check == length ^ LENGTH_CHECK_MASK
+        and seq == scan.base_seq + index.count - 1
+        and index.last_offset + RECORD_OVERHEAD + length == index.covered_end
+    )
 
 
 def _advise(file, offset: int, length: int, advice: str) -> None:
@@ -303,12 +332,13 @@ def _scan_records(file, scan: SegmentScan) -> None:
             return
         if chunk_offset + filled >= scan.file_size:
             if parsed_to < filled:
-                scan.problem = _short_header_problem(chunk_offset + parsed_to, filled - parsed_to)
+                header_size = V1_HEADER_SIZE if scan.version == 1 else V2_HEADER_SIZE
+                scan.problem = _short_header_problem(chunk_offset + parsed_to, filled - parsed_to, header_size)
             return
 
         pending = filled - parsed_to
         moved = bytes(buffer[parsed_to:filled])
-        needed = _pending_record_size(moved)
+        needed = _pending_record_size(moved, scan.version)
         if needed > len(buffer):
             buffer = bytearray(needed)
         buffer[:pending] = moved
@@ -328,24 +358,123 @@ def _fill(file, buffer: bytearray, filled: int, end: int) -> int:
 
 
 _BAD_HEADER = "bad header"
+_BAD_SEQ = "bad sequence number"
 _PAST_EOF = "past end of file"
 _BAD_PAYLOAD = "bad payload"
+_unpack_u32 = struct.Struct("<I").unpack_from
 
 
 def _scan_chunk(buffer: bytearray, filled: int, chunk_offset: int, scan: SegmentScan) -> tuple[int, Problem | None]:
     """Check the complete records in ``buffer[:filled]`` and return where checking stopped.
 
     Returns the buffer position after the last valid record, and the problem
-    found at that position, if any. This loop runs once per record on every
-    open, so it keeps its state in local variables.
+    found at that position, if any.
     """
-    unpack_header = RECORD_HEADER.unpack_from
-    crc32 = CHECKSUMS[scan.version]
+    if scan.version == 1:
+        return _scan_chunk_v1(buffer, filled, chunk_offset, scan)
+    count, listed, last_offset = scan.count, len(scan.index), scan.last_offset
+    position = _walk_chunk_v2(buffer, filled, chunk_offset, scan)
+    if position is not None:
+        return position, None
+    # Something failed: undo the walk and check record by record to find what.
+    scan.count, scan.last_offset = count, last_offset
+    del scan.index[listed:]
+    return _scan_chunk_v2(buffer, filled, chunk_offset, scan)
+
+
+def _walk_chunk_v2(buffer: bytearray, filled: int, chunk_offset: int, scan: SegmentScan) -> int | None:
+    """Walk the complete version 2 records in ``buffer[:filled]`` by their lengths, then check them all with one CRC.
+
+    Returns the buffer position after the last record, or None if a sequence
+    number, a length or the CRC of the walked bytes is wrong. This loop runs
+    once per record on every open, so it keeps its state in local variables.
+    """
+    unpack_header = V2_RECORD_HEADER.unpack_from
     index_append = scan.index.append
-    header_size = RECORD_HEADER_SIZE
+    header_size = V2_HEADER_SIZE
     count = scan.count
     next_seq = scan.base_seq + count
-    file_size = scan.file_size
+    position = 0
+    last = -1
+
+    while filled - position >= header_size:
+        length, seq, _length_check = unpack_header(buffer, position)
+        if seq != next_seq:
+            return None
+        end = position + RECORD_OVERHEAD + length
+        if end > filled:
+            if chunk_offset + end > scan.file_size:
+                return None
+            break
+        if not count % INDEX_INTERVAL:
+            index_append(chunk_offset + position)
+        last = position
+        count += 1
+        next_seq += 1
+        position = end
+
+    # The chunk starts at a record boundary, where the CRC of the segment so
+    # far is CHAIN_RESIDUE, and each intact record brings it back to that.
+    with memoryview(buffer) as view:
+        if crc32c(view[:position], CHAIN_RESIDUE) != CHAIN_RESIDUE:
+            return None
+    scan.count = count
+    scan.valid_size = chunk_offset + position
+    if last >= 0:
+        scan.last_offset = chunk_offset + last
+    return position
+
+
+def _scan_chunk_v2(buffer: bytearray, filled: int, chunk_offset: int, scan: SegmentScan) -> tuple[int, Problem | None]:
+    """Check the complete version 2 records in ``buffer[:filled]`` one by one, as _scan_chunk() returns."""
+    unpack_header = V2_RECORD_HEADER.unpack_from
+    residue = CHAIN_RESIDUE
+    header_size = V2_HEADER_SIZE
+    count = scan.count
+    next_seq = scan.base_seq + count
+    position = 0
+    failure = None
+
+    with memoryview(buffer) as view:
+        while filled - position >= header_size:
+            length, seq, length_check = unpack_header(view, position)
+            if length_check != length ^ LENGTH_CHECK_MASK:
+                failure = _BAD_HEADER
+                break
+            if seq != next_seq:
+                failure = _BAD_SEQ
+                break
+            body_end = position + header_size + length
+            end = body_end + 4
+            if end > filled:
+                if chunk_offset + end > scan.file_size:
+                    failure = _PAST_EOF
+                break
+            if crc32c(view[position:body_end], residue) != _unpack_u32(view, body_end)[0]:
+                failure = _BAD_PAYLOAD
+                break
+            if not count % INDEX_INTERVAL:
+                scan.index.append(chunk_offset + position)
+            scan.last_offset = chunk_offset + position
+            count += 1
+            next_seq += 1
+            position = end
+
+    scan.count = count
+    scan.valid_size = chunk_offset + position
+    if failure is None:
+        return position, None
+    length, seq, _length_check = unpack_header(bytes(buffer[position : position + header_size]))
+    return position, _record_problem(failure, chunk_offset + position, header_size, length, seq, next_seq, scan.file_size)
+
+
+def _scan_chunk_v1(buffer: bytearray, filled: int, chunk_offset: int, scan: SegmentScan) -> tuple[int, Problem | None]:
+    """Check the complete version 1 records in ``buffer[:filled]`` one by one, as _scan_chunk() returns."""
+    unpack_header = V1_RECORD_HEADER.unpack_from
+    crc32 = zlib.crc32
+    header_size = V1_HEADER_SIZE
+    count = scan.count
+    next_seq = scan.base_seq + count
     position = 0
     failure = None
 
@@ -357,57 +486,62 @@ def _scan_chunk(buffer: bytearray, filled: int, chunk_offset: int, scan: Segment
                 break
             end = position + header_size + length
             if end > filled:
-                if chunk_offset + end > file_size:
+                if chunk_offset + end > scan.file_size:
                     failure = _PAST_EOF
                 break
             if crc32(view[position + header_size : end]) != payload_crc:
                 failure = _BAD_PAYLOAD
                 break
-            if count % INDEX_INTERVAL == 0:
-                index_append(chunk_offset + position)
+            if not count % INDEX_INTERVAL:
+                scan.index.append(chunk_offset + position)
+            scan.last_offset = chunk_offset + position
             count += 1
             next_seq += 1
             position = end
-
-        scan.checksum = crc32c(view[:position], scan.checksum)
 
     scan.count = count
     scan.valid_size = chunk_offset + position
     if failure is None:
         return position, None
     header = bytes(buffer[position : position + header_size])
-    return position, _record_problem(failure, header, chunk_offset + position, next_seq, file_size, crc32)
+    header_crc, length, _payload_crc, seq = unpack_header(header)
+    if failure == _BAD_HEADER and crc32(header[4:]) == header_crc:
+        failure = _BAD_SEQ
+    return position, _record_problem(failure, chunk_offset + position, header_size, length, seq, next_seq, scan.file_size)
 
 
-def _record_problem(failure: str, header: bytes, offset: int, expected_seq: int, file_size: int, crc32) -> Problem:
+
+def _record_problem(
+    failure: str, offset: int, header_size: int, length: int, seq: int, expected_seq: int, file_size: int
+) -> Problem:
     """Describe the record at ``offset`` that failed a check, and when it counts as a torn tail."""
-    header_crc, length, _payload_crc, seq = RECORD_HEADER.unpack(header)
-    record_end = offset + RECORD_HEADER_SIZE + length
-
-    if failure == _BAD_HEADER and crc32(header[4:]) != header_crc:
-        return Problem(offset, "record header CRC mismatch", offset + RECORD_HEADER_SIZE)
+    record_end = offset + RECORD_OVERHEAD + length
     if failure == _BAD_HEADER:
-        # A header with a good CRC and the wrong sequence number was never
-        # written by this log, so no crash explains it.
+        return Problem(offset, "record header check failed (header CRC or length check)", offset + header_size)
+    if failure == _BAD_SEQ:
+        # A header whose CRC is right and whose sequence number is wrong was
+        # never written by this log, so no crash explains it.
         return Problem(offset, f"the record has sequence number {seq}, expected {expected_seq}", None)
     if failure == _PAST_EOF:
-        present = file_size - offset - RECORD_HEADER_SIZE
+        present = file_size - offset - header_size
         reason = f"the record's {length}-byte payload runs past the end of the file ({present} bytes present)"
         return Problem(offset, reason, file_size)
     return Problem(offset, f"payload CRC mismatch in the record of sequence number {seq}", record_end)
 
 
-def _short_header_problem(offset: int, present: int) -> Problem:
-    reason = f"the file ends {present} bytes into a {RECORD_HEADER_SIZE}-byte record header"
+def _short_header_problem(offset: int, present: int, header_size: int) -> Problem:
+    reason = f"the file ends {present} bytes into a {header_size}-byte record header"
     return Problem(offset, reason, torn_if_zero_from=offset + present)
 
 
-def _pending_record_size(pending: bytes) -> int:
-    """Return the size of the record at the start of ``pending``, or the header size if its header is incomplete."""
-    if len(pending) < RECORD_HEADER_SIZE:
-        return RECORD_HEADER_SIZE
-    _header_crc, length, _payload_crc, _seq = RECORD_HEADER.unpack_from(pending)
-    return RECORD_HEADER_SIZE + length
+def _pending_record_size(pending: bytes, version: int) -> int:
+    """Return the size of the record at the start of ``pending``, or its header size if the header is incomplete."""
+    header_size = V1_HEADER_SIZE if version == 1 else V2_HEADER_SIZE
+    if len(pending) < header_size:
+        return header_size
+    length_offset = 4 if version == 1 else 0
+    (length,) = _unpack_u32(pending, length_offset)
+    return RECORD_OVERHEAD + length
 
 
 def iter_records(
@@ -420,27 +554,54 @@ def iter_records(
     ``skip`` records before the first one yielded. Raises CorruptSegmentError
     if a record no longer matches its CRC.
     """
-    unpack_header = RECORD_HEADER.unpack_from
-    crc32 = CHECKSUMS[version]
+    read_record = _read_record_v1 if version == 1 else _read_record_v2
     with open(path, "rb", buffering=256 << 10) as file:
         file.seek(offset)
         seq = first_seq
         for position in range(skip + count):
-            header = file.read(RECORD_HEADER_SIZE)
-            if len(header) < RECORD_HEADER_SIZE:
-                raise CorruptSegmentError(path, offset, "the file ends inside a record that was valid on open", actor_id)
-            header_crc, length, payload_crc, record_seq = unpack_header(header)
-            if crc32(header[4:]) != header_crc or record_seq != seq:
-                raise CorruptSegmentError(path, offset, "record header CRC or sequence number mismatch", actor_id)
-            if position < skip:
-                file.seek(length, os.SEEK_CUR)
-            else:
-                payload = file.read(length)
-                if len(payload) != length or crc32(payload) != payload_crc:
-                    raise CorruptSegmentError(path, offset, f"payload CRC mismatch in the record of sequence number {seq}", actor_id)
+            payload, size = read_record(file, seq, position >= skip)
+            if size < 0:
+                raise CorruptSegmentError(path, offset, f"the record of sequence number {seq} no longer matches its CRC", actor_id)
+            if payload is not None:
                 yield seq, payload
-            offset += RECORD_HEADER_SIZE + length
+            offset += size
             seq += 1
+
+
+def _read_record_v2(file, seq: int, wanted: bool) -> tuple[bytes | None, int]:
+    """Read one record at the file position; return its payload if ``wanted`` and its size, or size -1 if it fails a check."""
+    header = file.read(V2_HEADER_SIZE)
+    if len(header) < V2_HEADER_SIZE:
+        return None, -1
+    length, record_seq, length_check = V2_RECORD_HEADER.unpack(header)
+    if length_check != length ^ LENGTH_CHECK_MASK or record_seq != seq:
+        return None, -1
+    if not wanted:
+        file.seek(length + 4, os.SEEK_CUR)
+        return None, RECORD_OVERHEAD + length
+    data = file.read(length + 4)
+    if len(data) != length + 4:
+        return None, -1
+    with memoryview(data) as view:
+        if crc32c(view[:length], crc32c(header, CHAIN_RESIDUE)) != _unpack_u32(view, length)[0]:
+            return None, -1
+    return data[:length], RECORD_OVERHEAD + length
+
+
+def _read_record_v1(file, seq: int, wanted: bool) -> tuple[bytes | None, int]:
+    header = file.read(V1_HEADER_SIZE)
+    if len(header) < V1_HEADER_SIZE:
+        return None, -1
+    header_crc, length, payload_crc, record_seq = V1_RECORD_HEADER.unpack(header)
+    if zlib.crc32(header[4:]) != header_crc or record_seq != seq:
+        return None, -1
+    if not wanted:
+        file.seek(length, os.SEEK_CUR)
+        return None, RECORD_OVERHEAD + length
+    payload = file.read(length)
+    if len(payload) != length or zlib.crc32(payload) != payload_crc:
+        return None, -1
+    return payload, RECORD_OVERHEAD + length
 
 
 def plan_reads(segments: list, start: object, stop: int | None, tip: int) -> list[tuple]:

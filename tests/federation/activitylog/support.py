@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from federation.activitylog.format import RECORD_HEADER_SIZE, segment_header_size
+from federation.activitylog.format import RECORD_OVERHEAD, segment_header_size
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -23,7 +23,7 @@ def record_starts(actor_id: str, entries: list[bytes]) -> list[int]:
     starts = []
     for payload in entries:
         starts.append(offset)
-        offset += RECORD_HEADER_SIZE + len(payload)
+        offset += RECORD_OVERHEAD + len(payload)
     return starts
 
 

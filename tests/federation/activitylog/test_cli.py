@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from federation.activitylog import ActivityLog
 from federation.activitylog.cli import activitylog
-from federation.activitylog.format import RECORD_HEADER_SIZE
+from federation.activitylog.format import RECORD_OVERHEAD
 
 from tests.federation.activitylog.support import entry, flip_byte, record_starts, snapshot
 
@@ -32,7 +32,7 @@ def logs(tmp_path):
     carol_paths, carol_lengths = _write(tmp_path, "carol", entries)
     first = carol_lengths[0]
     damaged_offset = record_starts("carol", entries[first : first + carol_lengths[1]])[1]
-    flip_byte(carol_paths[1], damaged_offset + RECORD_HEADER_SIZE)
+    flip_byte(carol_paths[1], damaged_offset + RECORD_OVERHEAD)
     return {
         "directory": tmp_path,
         "entries": entries,

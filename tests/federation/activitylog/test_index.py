@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import shutil
 import struct
+from dataclasses import replace
 import zlib
 
 import pytest
+from crc32c import crc32c
 
 from federation.activitylog import ActivityLog, CorruptSegmentError, log as log_module
-from federation.activitylog.format import RECORD_HEADER_SIZE
+from federation.activitylog.format import CHAIN_RESIDUE, RECORD_OVERHEAD
+from federation.activitylog.index import SegmentIndex, write_index
 from federation.activitylog.names import index_path
 from federation.activitylog.repair import repair_log
-from federation.activitylog.scan import inspect_log
+from federation.activitylog.scan import INDEX_INTERVAL, inspect_log
 
 from tests.federation.activitylog.support import entry, flip_byte, record_starts, snapshot
 
@@ -49,7 +52,7 @@ def test_scan_without_index_agrees(tmp_path):
 
     assert [scan.indexed_size for scan in without.segments] == [0] * len(without.segments)
     for indexed, walked in zip(with_index.segments, without.segments, strict=True):
-        assert (indexed.count, indexed.valid_size, indexed.checksum) == (walked.count, walked.valid_size, walked.checksum)
+        assert (indexed.count, indexed.valid_size, indexed.last_offset) == (walked.count, walked.valid_size, walked.last_offset)
         assert list(indexed.index) == list(walked.index)
 
 
@@ -59,7 +62,7 @@ def test_flipped_byte_under_index(tmp_path):
     with ActivityLog.open("alice", tmp_path) as log:
         first_entries = [payload for _seq, payload in log.read(1, 1 + log.segment_lengths[0])]
     starts = record_starts("alice", first_entries)
-    flip_byte(sealed, starts[1] + RECORD_HEADER_SIZE + 2)
+    flip_byte(sealed, starts[1] + RECORD_OVERHEAD + 2)
     before = snapshot(tmp_path)
 
     with pytest.raises(CorruptSegmentError) as raised:
@@ -119,18 +122,32 @@ def test_other_segment_index_ignored(tmp_path):
     assert [scan.count for scan in state.segments] == lengths
 
 
-def test_index_of_other_bytes(tmp_path):
+def test_index_of_other_records_ignored(tmp_path):
     (path,), _lengths = _write_log(tmp_path, 8)
-    # An index written for different content: same segment, same length.
+    # An index of a log whose seven records end inside our eighth record.
     other = tmp_path / "other"
     with ActivityLog.open("alice", other, fsync="never") as log:
-        for number in range(8):
-            log.append(entry(number).upper())
+        for number in range(7):
+            log.append(entry(number) + b"xx")
     shutil.copyfile(index_path(other / path.name), index_path(path))
 
     (scan,) = inspect_log(tmp_path, "alice").segments
     assert scan.indexed_size == 0
     assert scan.count == 8
+
+
+def test_index_with_wrong_count_ignored(tmp_path):
+    (path,), _lengths = _write_log(tmp_path, 8)
+    (scan,) = inspect_log(tmp_path, "alice").segments
+    write_index(path, replace(scan_index(scan), count=7))
+
+    (rescanned,) = inspect_log(tmp_path, "alice").segments
+    assert rescanned.indexed_size == 0
+    assert rescanned.count == 8
+
+
+def scan_index(scan):
+    return SegmentIndex(scan.number, scan.base_seq, scan.valid_size, scan.count, scan.last_offset, INDEX_INTERVAL, scan.index)
 
 
 def test_index_checkpoint_after_crash(tmp_path, monkeypatch):
@@ -210,8 +227,22 @@ def test_version_1_damage_detected(tmp_path):
     old = [entry(number) for number in range(3)]
     (tmp_path / "alice-000000.log").write_bytes(_version_1_segment("alice", 0, 1, old))
     (tmp_path / "alice-000001.log").write_bytes(_version_1_segment("alice", 1, 4, [b"later"]))
-    flip_byte(tmp_path / "alice-000000.log", record_starts("alice", old)[1] + RECORD_HEADER_SIZE)
+    flip_byte(tmp_path / "alice-000000.log", record_starts("alice", old)[1] + RECORD_OVERHEAD)
 
     with pytest.raises(CorruptSegmentError) as raised:
         ActivityLog.open("alice", tmp_path)
     assert raised.value.offset == record_starts("alice", old)[1]
+
+
+def test_segment_crc_chains_to_residue(tmp_path):
+    entries = [entry(number) for number in range(6)]
+    with ActivityLog.open("alice", tmp_path, fsync="never") as log:
+        for payload in entries:
+            log.append(payload)
+        (path,) = log.segment_paths
+    data = path.read_bytes()
+
+    boundaries = [*record_starts("alice", entries), len(data)]
+    for boundary in boundaries:
+        assert crc32c(data[:boundary]) == CHAIN_RESIDUE, boundary
+    assert crc32c(data[: boundaries[2] - 1]) != CHAIN_RESIDUE

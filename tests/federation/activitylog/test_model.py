@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from federation.activitylog import ActivityLog, ActivityLogReader, log as log_module
-from federation.activitylog.format import RECORD_HEADER_SIZE, segment_header_size
+from federation.activitylog.format import RECORD_OVERHEAD, segment_header_size
 
 HEADER_SIZE = segment_header_size("alice")
 
@@ -44,14 +44,14 @@ class Model:
             self.sizes.append(HEADER_SIZE)
         self.entries.append(payload)
         self.counts[-1] += 1
-        self.sizes[-1] += RECORD_HEADER_SIZE + len(payload)
+        self.sizes[-1] += RECORD_OVERHEAD + len(payload)
 
     def drop_last(self) -> int:
         """Remove the newest entry, which must be in the newest segment; return its record size."""
         payload = self.entries.pop()
         self.counts[-1] -= 1
-        self.sizes[-1] -= RECORD_HEADER_SIZE + len(payload)
-        return RECORD_HEADER_SIZE + len(payload)
+        self.sizes[-1] -= RECORD_OVERHEAD + len(payload)
+        return RECORD_OVERHEAD + len(payload)
 
 
 def _check(log: ActivityLog, model: Model) -> None:

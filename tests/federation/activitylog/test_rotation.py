@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from federation.activitylog import ActivityLog
-from federation.activitylog.format import RECORD_HEADER_SIZE, segment_header_size
+from federation.activitylog.format import RECORD_OVERHEAD, segment_header_size
 
 from tests.federation.activitylog.support import entry
 
@@ -19,7 +19,7 @@ def test_default_options_keep_one_segment(tmp_path):
 
 
 def test_rotation_fires_at_threshold(tmp_path):
-    two_records = segment_header_size("alice") + 2 * (RECORD_HEADER_SIZE + 100)
+    two_records = segment_header_size("alice") + 2 * (RECORD_OVERHEAD + 100)
 
     with ActivityLog.open("alice", tmp_path / "exact", segment_size=two_records) as log:
         log.append(b"a" * 100)
@@ -67,7 +67,7 @@ def test_huge_entry_stays_alone_in_segment(tmp_path):
         filled = log.segment_lengths[0]
         log.append(huge)
         assert log.segment_lengths == [filled, 1]
-        assert log.segment_paths[1].stat().st_size == segment_header_size("alice") + RECORD_HEADER_SIZE + len(huge)
+        assert log.segment_paths[1].stat().st_size == segment_header_size("alice") + RECORD_OVERHEAD + len(huge)
         log.append(b"next")
         assert log.segment_lengths == [filled, 1, 1]
 
