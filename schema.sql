@@ -626,4 +626,10 @@ ALTER TABLE ap_actors ADD COLUMN manually_approves_followers BOOLEAN DEFAULT 'fa
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+CREATE INDEX ix_ap_objects_attributed_to ON ap_objects (attributed_to);
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
 COMMIT;

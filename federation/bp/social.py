@@ -109,14 +109,10 @@ async def compose(actor: LocalActor):
 
 
 async def _following_page(actor: LocalActor, **context: Any) -> str:
-    db = get_session()
     context.setdefault("account", "")
-    return await _render(
-        "following.html", actor, "following",
-        follows=await timeline.follows(db, actor, "outbound", FOLLOWING_STATES),
-        total=await timeline.follow_count(db, actor, "outbound", FOLLOWING_STATES),
-        **context,
-    )
+    number = page_number(request.args) if request.method == "GET" else 1
+    page = _page_or_404(await timeline.follows_page(get_session(), actor, "outbound", FOLLOWING_STATES, number))
+    return await _render("following.html", actor, "following", page=page, **context)
 
 
 @bp.get("/following")
@@ -165,13 +161,11 @@ async def unfollow(actor: LocalActor):
 
 async def _followers_page(actor: LocalActor, **context: Any) -> str:
     db = get_session()
-    return await _render(
-        "followers.html", actor, "followers",
-        requests=await timeline.follows(db, actor, "inbound", ("pending",)),
-        followers=await timeline.follows(db, actor, "inbound", ("accepted",)),
-        total=await timeline.follow_count(db, actor, "inbound", ("accepted",)),
-        **context,
-    )
+    number = page_number(request.args) if request.method == "GET" else 1
+    page = _page_or_404(await timeline.follows_page(db, actor, "inbound", ("accepted",), number))
+    # Requests come first, on the first page only.
+    requests = await timeline.follows(db, actor, "inbound", ("pending",)) if number == 1 else []
+    return await _render("followers.html", actor, "followers", requests=requests, page=page, **context)
 
 
 @bp.get("/followers")
@@ -187,7 +181,7 @@ async def _answer_request(actor: LocalActor, accept: bool):
     try:
         await answer(get_session(), settings_of_app(), actor.username, follower)
     except social.NoSuchFollow as error:
-        log.info("answering a follow request of %s failed: %s", actor.username, error)
+        log.info("responding to a follow request for %s failed: %s", actor.username, error)
         message = "That follow request is no longer pending: it was approved or rejected already, or withdrawn."
         return await _followers_page(actor, errors=[message]), 400
     log.info("%s %s the follow request of %s", actor.username, "approved" if accept else "rejected", follower)

@@ -136,15 +136,17 @@ def excerpt(content: Any) -> str:
 # Follow lists
 
 
-async def follows(session: AsyncSession, actor: LocalActor, direction: str, states: tuple[str, ...]) -> list[FollowEntry]:
-    """Return the actor's follows in one direction and the given states, newest first, at most FOLLOWS_PER_PAGE."""
+async def follows(
+    session: AsyncSession, actor: LocalActor, direction: str, states: tuple[str, ...], number: int = 1
+) -> list[FollowEntry]:
+    """Return page ``number`` of the actor's follows in one direction and the given states, newest first."""
     rows = list(await session.scalars(
         select(APFollow)
         .where(APFollow.local_actor_id == actor.id, APFollow.direction == direction, APFollow.state.in_(states))
         .order_by(APFollow.id.desc())
+        .offset((number - 1) * FOLLOWS_PER_PAGE)
         .limit(FOLLOWS_PER_PAGE)
     ))
-    # NOTE: the lists stop at FOLLOWS_PER_PAGE entries; pages show the total, but older entries are not reachable yet.
     remote = await _remote_actors(session, (row.remote_actor_uri for row in rows))
     return [FollowEntry(remote_account(row.remote_actor_uri, remote.get(row.remote_actor_uri)), row.state, row.created_at)
             for row in rows]
@@ -155,6 +157,15 @@ async def follow_count(session: AsyncSession, actor: LocalActor, direction: str,
         select(func.count()).select_from(APFollow)
         .where(APFollow.local_actor_id == actor.id, APFollow.direction == direction, APFollow.state.in_(states))
     ) or 0
+
+
+async def follows_page(
+    session: AsyncSession, actor: LocalActor, direction: str, states: tuple[str, ...], number: int
+) -> Page:
+    """Return page ``number`` of the actor's follows, FOLLOWS_PER_PAGE a page, with the page count and total."""
+    total = await follow_count(session, actor, direction, states)
+    items = await follows(session, actor, direction, states, number)
+    return Page(number, page_count(total, FOLLOWS_PER_PAGE), total, items)
 
 
 # Home timeline

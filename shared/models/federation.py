@@ -187,7 +187,7 @@ class APObject(Base):
     uri: Mapped[str] = mapped_column(Text, unique=True)
     object_type: Mapped[str] = mapped_column(String(40))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("ap_actors.id", ondelete="CASCADE"), index=True)
-    attributed_to: Mapped[str | None] = mapped_column(Text)
+    attributed_to: Mapped[str | None] = mapped_column(Text, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     is_local: Mapped[bool] = mapped_column(Boolean, server_default="false")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -254,3 +255,40 @@ async def test_turning_approval_off_accepts_waiting_requests(member_client, remo
     await processor.run_once()
     accepts = remote.accepted("Accept")
     assert [accept.activity["object"]["id"] for accept in accepts] == [follow["id"]]
+
+
+async def _add_follows(database, direction: str, count: int) -> None:
+    await database(
+        """
+        INSERT INTO ap_follows (local_actor_id, remote_actor_uri, direction, state, follow_activity_uri)
+        SELECT actor.id, 'https://far.test/users/user' || n, $1, 'accepted', 'https://far.test/follows/' || n
+        FROM ap_actors actor JOIN members member ON member.id = actor.member_id, generate_series(1, $2) AS n
+        WHERE member.username = 'alice'
+        """,
+        direction,
+        count,
+    )
+
+
+@pytest.mark.parametrize(("path", "direction", "heading"), [
+    ("/social/following", "outbound", "You follow 55 accounts"),
+    ("/social/followers", "inbound", "55 followers"),
+])
+async def test_follow_lists_paged(member_client, database, path, direction, heading):
+    await _add_follows(database, direction, 55)
+    client = await member_client("alice")
+
+    first = await text_of(await client.get(path))
+    second = await text_of(await client.get(f"{path}?page=2"))
+    beyond = await client.get(f"{path}?page=3")
+
+    assert heading in first
+    assert "Page 1 of 2" in first
+    assert _listed_users(first) == set(range(6, 56))
+    assert "Page 2 of 2" in second
+    assert _listed_users(second) == set(range(1, 6))
+    assert beyond.status_code == 404
+
+
+def _listed_users(page: str) -> set[int]:
+    return {int(number) for number in re.findall(r"far\.test/users/user(\d+)", page)}
