@@ -15,7 +15,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from quart import Blueprint, Response, current_app, redirect, render_template, request, session
+from quart import Blueprint, Response, current_app, g, redirect, render_template, request, session
 
 from federation.oauth.grants import revoke_member_tokens
 from federation.oauth.identity import send_backchannel_logouts, subject_of
@@ -25,9 +25,21 @@ from federation.services import signin_limits
 from federation.services.accounts import change_password, sign_up
 from shared.infrastructure.db import get_session
 from shared.infrastructure.sessions import EndedSessions, end_member_sessions
+from shared.infrastructure.sso_cookie import delete_sso_cookie, set_sso_cookie
 from shared.models import Member
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.after_app_request
+async def announce_sign_in_state(response: Response) -> Response:
+    """Renew the sign-in state cookie after a sign-in and delete it after a sign-out, for the client apps."""
+    change = g.get("sso_change")
+    if change == "signed in" and response.status_code < 400:
+        set_sso_cookie(response, current_app.extensions["settings"])
+    elif change == "signed out":
+        delete_sso_cookie(response, current_app.extensions["settings"])
+    return response
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +75,7 @@ def start_member_session(member: Member) -> None:
     session["member_name"] = member.display_name
     session["oidc_sid"] = secrets.token_urlsafe(16)
     session["auth_time"] = time.time()
+    g.sso_change = "signed in"
 
 
 async def end_member_session() -> dict[str, bool]:
@@ -70,6 +83,7 @@ async def end_member_session() -> dict[str, bool]:
     username = session.get("member_username")
     sid = session.get("oidc_sid")
     session.clear()
+    g.sso_change = "signed out"
     if not username:
         return {}
     settings = current_app.extensions["settings"]

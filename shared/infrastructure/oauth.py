@@ -15,10 +15,12 @@
   and record that the federation session ``sid`` has ended, so every session
   of this app started from it is cleared on its next request.
 
-An anonymous browser navigation is bounced once through federation with
+An anonymous browser navigation is bounced through federation with
 ``prompt=none``; a member signed in at federation comes back signed in, and
-anyone else comes back unchanged with a session flag that stops any second
-bounce. Browsers send ``Sec-Fetch-Mode: navigate`` on such navigations;
+anyone else comes back unchanged. The session records the value of the
+sign-in state cookie (``shared.infrastructure.sso_cookie``) at the bounce, and
+the browser is bounced again only when that value changes, which federation
+does at every sign-in and sign-out. Browsers send ``Sec-Fetch-Mode: navigate`` on such navigations;
 clients without it (feeds, crawlers, scripts) are never bounced. A callback
 whose ``state`` is not in the session shows an error page instead of
 redirecting, so a browser that drops our cookie cannot loop either.
@@ -47,6 +49,7 @@ from .config import Settings
 from .csrf import csrf_exempt
 from .db import get_session
 from .sessions import SESSION_LIFETIME_SECONDS
+from .sso_cookie import current_sso_state
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +279,7 @@ def _create_blueprint() -> Blueprint:
 
         session.regenerate()
         session.pop(PENDING_KEY, None)
-        session[SILENT_CHECKED_KEY] = True
+        session[SILENT_CHECKED_KEY] = current_sso_state()
         # member_id is what the rest of the apps (fragments, pages) read to know who is signed in.
         session[MEMBER_ID_KEY] = member.id
         session[MEMBER_KEY] = {
@@ -299,8 +302,9 @@ def _create_blueprint() -> Blueprint:
         member = current_member()
         session.clear()
         session.regenerate()
-        # Federation's session ends with this sign-out, so a silent check would only find it gone.
-        session[SILENT_CHECKED_KEY] = True
+        # Federation's session ends with this sign-out and deletes the state
+        # cookie, so a silent check would only find it gone.
+        session[SILENT_CHECKED_KEY] = ""
         params = {"client_id": federation.client_id, "post_logout_redirect_uri": federation.home_url}
         if member and member.get("id_token"):
             params["id_token_hint"] = member["id_token"]
@@ -352,17 +356,20 @@ async def _end_logged_out_session() -> None:
     if ended_by_sid or ended_by_sub:
         session.clear()
         session.regenerate()
-        session[SILENT_CHECKED_KEY] = True
+        session[SILENT_CHECKED_KEY] = current_sso_state()
 
 
 async def _silent_sign_in() -> Response | None:
-    if request.method != "GET" or current_member() is not None or session.get(SILENT_CHECKED_KEY):
+    if request.method != "GET" or current_member() is not None:
+        return None
+    state = current_sso_state()
+    if session.get(SILENT_CHECKED_KEY) == state:
         return None
     if request.headers.get("Sec-Fetch-Mode") != "navigate" or request.headers.get("Sec-Fetch-Dest") != "document":
         return None
     if request.path.startswith(NEVER_BOUNCED):
         return None
-    session[SILENT_CHECKED_KEY] = True
+    session[SILENT_CHECKED_KEY] = state
     return await _authorization_redirect(safe_next(_current_path()), silent=True)
 
 

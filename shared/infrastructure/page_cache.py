@@ -9,7 +9,8 @@ shown to another, and a page patched over an outage does not outlive it.
 the cache before it reaches Quart at all. A request with that cookie goes
 through the app, which reads the session first. A request with the visitor's
 cart cookie is neither served from the cache nor stored, because its header
-shows that visitor's cart.
+shows that visitor's cart. Nor is a request with the sign-in state cookie,
+because that browser may be signed in at federation and due a silent sign-in.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from .cart_cookie import COOKIE_NAME as CART_COOKIE_NAME
+from .sso_cookie import COOKIE_NAME as SSO_COOKIE_NAME
 from .config import Settings
 from .fragments import current_member_id
 
@@ -78,6 +80,7 @@ def _cacheable_request() -> bool:
         and not request.path.startswith(SKIPPED_PREFIXES)
         and current_member_id() is None
         and request.cookies.get(CART_COOKIE_NAME) is None
+        and request.cookies.get(SSO_COOKIE_NAME) is None
     )
 
 
@@ -138,8 +141,12 @@ class PageCacheMiddleware:
         self.inner = inner
         self.settings = settings
         self.app_name = app_name
-        # The session cookie may name a member, and the cart cookie makes the header show the visitor's cart.
-        self.personal_cookie_names = {f"{app_name}_session".encode(), CART_COOKIE_NAME.encode()}
+        # The session cookie may name a member, the cart cookie makes the header
+        # show the visitor's cart, and the sign-in state cookie means the
+        # browser may be signed in at federation and due a silent sign-in.
+        self.personal_cookie_names = {
+            f"{app_name}_session".encode(), CART_COOKIE_NAME.encode(), SSO_COOKIE_NAME.encode()
+        }
 
     def _has_personal_cookie(self, headers: list[tuple[bytes, bytes]]) -> bool:
         for name, value in headers:

@@ -186,6 +186,47 @@ def test_password_change_signs_out_other_browser(apps):
         assert str(account.url).startswith(f"{urls['federation']}/login")
 
 
+NAVIGATION = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+
+
+def _sign_in_at_federation(browser: httpx.Client, urls: dict[str, str]) -> None:
+    form = browser.get(f"{urls['federation']}/login")
+    signed_in = browser.post(f"{urls['federation']}/login", data={
+        "csrf_token": _csrf(form.text), "login": "alice", "password": "rose-ash-dev",
+    })
+    assert signed_in.status_code == 200
+
+
+def test_cached_blog_page_not_served_to_signed_in_browser(apps):
+    urls = apps.urls
+    with httpx.Client(timeout=10) as crawler:
+        crawler.get(f"{urls['blog']}/")
+        assert crawler.get(f"{urls['blog']}/").headers["X-Page-Cache"] == "hit"
+
+    with httpx.Client(timeout=10, follow_redirects=True, headers=NAVIGATION) as browser:
+        _sign_in_at_federation(browser, urls)
+        page = browser.get(f"{urls['blog']}/")
+
+    assert "X-Page-Cache" not in page.headers
+    assert "Signed in as <strong>Alice Ash</strong>" in page.text
+
+
+def test_sign_in_again_reaches_every_app(apps):
+    urls = apps.urls
+    with httpx.Client(timeout=10, follow_redirects=True, headers=NAVIGATION) as browser:
+        _sign_in_at_federation(browser, urls)
+        assert "Signed in as" in browser.get(f"{urls['market']}/").text
+        leave = browser.get(f"{urls['market']}/auth/logout")
+        browser.post(f"{urls['market']}/auth/logout", data={"csrf_token": _csrf(leave.text)})
+        assert "Signed in as" not in browser.get(f"{urls['market']}/").text
+
+        _sign_in_at_federation(browser, urls)
+        pages = {name: browser.get(f"{urls[name]}/").text for name in ("blog", "market", "cart", "events")}
+
+    for name, text in pages.items():
+        assert "Signed in as <strong>Alice Ash</strong>" in text, name
+
+
 def test_sso_journey_in_chromium(apps):
     from playwright.sync_api import sync_playwright
 

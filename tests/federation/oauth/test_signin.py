@@ -8,6 +8,7 @@ from federation.services.known_devices import COOKIE_NAME as KNOWN_DEVICE_COOKIE
 from federation.services.signin_limits import (
     BLOCKED_MESSAGE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_DEVICE,
 )
+from shared.infrastructure.sso_cookie import COOKIE_NAME as SSO_COOKIE
 from tests.federation.oauth.support import sign_in
 from tests.helpers import csrf_from, set_cookie, text_of
 
@@ -223,3 +224,24 @@ async def test_device_cookie_remembers_several_members(federation):
     await _lock_account(stranger, "bob")
     assert (await _attempt(federation, "alice", "rose-ash-dev")).status_code == 302
     assert (await _attempt(federation, "bob", "rose-ash-dev")).status_code == 302
+
+
+async def test_sign_in_state_cookie_renewed_and_deleted(federation):
+    first = set_cookie(await sign_in(federation), SSO_COOKIE)
+    second = set_cookie(await sign_in(federation), SSO_COOKIE)
+    assert "HttpOnly" in first
+    assert "SameSite=Lax" in first
+    assert first.split(";")[0] != second.split(";")[0]
+
+    token = csrf_from(await text_of(await federation.get("/logout")))
+    signed_out = await federation.post("/logout", form={"csrf_token": token})
+    deleted = set_cookie(signed_out, SSO_COOKIE)
+    assert deleted.startswith(f"{SSO_COOKIE}=;")
+    assert "Max-Age=0" in deleted or "expires=Thu, 01 Jan 1970" in deleted
+
+
+async def test_failed_sign_in_sets_no_state_cookie(federation):
+    token = csrf_from(await text_of(await federation.get("/login")))
+    response = await federation.post("/login", form={"csrf_token": token, "login": "alice", "password": "wrong"})
+    assert response.status_code == 400
+    assert not [header for header in response.headers.getlist("Set-Cookie") if header.startswith(f"{SSO_COOKIE}=")]
