@@ -45,6 +45,10 @@ def verify(directory: Path, actor: str | None) -> None:
     file and byte offset of the damage. Exits with status 1 if any log is
     corrupt. A log that is being written may show a torn tail for the append
     in flight.
+
+    The format cannot tell damage in the last record of the newest segment
+    from a write cut short: a single damaged byte in that record reads as a
+    torn tail, not CORRUPT, and the next open drops that one entry.
     """
     if actor is not None and not list_segments(directory, actor):
         raise click.ClickException(f"no activity log for actor {actor!r} in {directory}")
@@ -76,8 +80,14 @@ def repair(directory: Path, actor: str, dry_run: bool) -> None:
 
     Finds the first damaged or torn record, keeps every entry before it, and
     moves the bytes from that record on, and every later segment file, into
-    files named after them with a .corrupt suffix in DIR. Nothing is deleted.
-    Prints each move. The log must not be open in another process.
+    files named after them with a .corrupt suffix in DIR. Entries after the
+    damage go to the .corrupt files too, even where their own records are
+    valid, so the log keeps only the entries before the first damaged
+    record. Nothing is deleted. Prints each move.
+
+    The log must not be open in another process: stop the EventProcessor
+    first (Ctrl-C in the terminal of 'make run', or stop 'rose-ash
+    event-processor').
     """
     if not list_segments(directory, actor):
         raise click.ClickException(f"no activity log for actor {actor!r} in {directory}")

@@ -30,14 +30,30 @@ class CorruptSegmentError(ActivityLogError):
 
 
 class LogLockedError(ActivityLogError):
-    """Another open log, in this process or another one, holds the actor's lock file."""
+    """Another open log, in this process or another one, holds the actor's lock file.
 
-    def __init__(self, actor_id: str, lock_path: Path, pid: int | None) -> None:
+    ``command`` is the holder's command line when it could be read, else None.
+    """
+
+    def __init__(self, actor_id: str, lock_path: Path, pid: int | None, command: str | None = None) -> None:
         self.actor_id = actor_id
         self.lock_path = Path(lock_path)
         self.pid = pid
-        holder = f"process {pid}" if pid is not None else "another process (pid unknown)"
-        super().__init__(
-            f"activity log for actor {actor_id!r} in {self.lock_path.parent} is already open in {holder}; "
-            "close it there before opening it here."
-        )
+        self.command = command
+        opened = f"activity log for actor {actor_id!r} in {self.lock_path.parent} is already open in"
+        shown = command if command is None or len(command) <= 120 else command[:117] + "..."
+        if command is not None and "event-processor" in command.split():
+            advice = (
+                f"{opened} process {pid}, the EventProcessor ({shown}). Stop it and try again: press Ctrl-C "
+                "in the terminal of 'make run', which started it, or stop 'rose-ash event-processor'."
+            )
+        else:
+            holder = f"process {pid}" if pid is not None else "another process (pid unknown)"
+            if shown is not None:
+                holder += f" ({shown})"
+            # The EventProcessor is the only process that keeps logs open for long.
+            advice = (
+                f"{opened} {holder}. That is most likely the EventProcessor, which 'make run' and "
+                "'rose-ash event-processor' start: stop it (Ctrl-C in the terminal of 'make run') and try again."
+            )
+        super().__init__(advice)

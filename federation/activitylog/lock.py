@@ -31,7 +31,8 @@ class LogLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise LogLockedError(actor_id, path, read_lock_holder(path)) from None
+            holder = read_lock_holder(path)
+            raise LogLockedError(actor_id, path, holder, command_line(holder)) from None
         except BaseException:
             os.close(fd)
             raise
@@ -57,3 +58,18 @@ def read_lock_holder(path: Path) -> int | None:
     except (OSError, UnicodeDecodeError):
         return None
     return int(text) if text.isdigit() else None
+
+
+def command_line(pid: int | None) -> str | None:
+    """Return the command line of process ``pid`` from /proc (Linux only), or None when it cannot be read."""
+    if pid is None:
+        return None
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    words = [word.decode(errors="replace") for word in raw.split(b"\0") if word]
+    if not words:
+        return None
+    words[0] = Path(words[0]).name
+    return " ".join(" ".join(words).split())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import socket
+import os
 import sys
 from pathlib import Path
 
@@ -18,9 +18,11 @@ import click
 
 from .config import APP_NAMES, ConfigError, Settings, load_settings
 from .db import (
-    ServiceUnavailable, address_of, describe, is_outage, make_engine, make_sessionmaker, wait_for_services,
+    ServiceUnavailable, address_of, describe, is_connect_failure, is_outage, make_engine, make_sessionmaker,
+    wait_for_services,
 )
-from .logs import configure_logging
+from .devstack import port_bind_error
+from .logs import ACCESS_LOG_VARIABLE, configure_logging
 
 
 def _settings() -> Settings:
@@ -129,7 +131,12 @@ def serve(app: str, host: str, port: int | None) -> None:
 
     settings = _settings()
     port = port or settings.app(app).dev_port
-    _check_port_free(host, port)
+    problem = port_bind_error(host, port)
+    if problem is not None:
+        raise click.ClickException(
+            f"cannot start {app}: {host}:{port} is not free ({problem}); stop what uses that port, "
+            f"or pass --port to choose another"
+        )
     asyncio.run(wait_for_services(settings, settings.startup_timeout))
     application = importlib.import_module(f"{app}.app").create_app(settings)
     config = Config()
@@ -145,23 +152,44 @@ def serve(app: str, host: str, port: int | None) -> None:
     asyncio.run(hypercorn_serve(application, config))
 
 
-def _check_port_free(host: str, port: int) -> None:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise click.ClickException(
-                f"cannot listen on {host}:{port} ({error.strerror}); stop what uses that port or pass --port"
-            ) from error
-
-
 @cli.command("run")
-def run() -> None:
-    """Start PostgreSQL, Redis and all six apps for development (make run)."""
+@click.option(
+    "--quiet", is_flag=True,
+    help=f"Log only requests that failed (status 400 or above); the same as {ACCESS_LOG_VARIABLE}=errors.",
+)
+def run(quiet: bool) -> None:
+    """Start PostgreSQL, Redis and all six apps for development (make run).
+
+    Each app logs one access line per request. To log fewer, pass --quiet,
+    or set ACCESS_LOG=errors to log only failed requests or ACCESS_LOG=off
+    to log none; with make, run 'ACCESS_LOG=errors make run'. Everything
+    stops, with exit status 1, when an app, the EventProcessor, or the
+    embedded PostgreSQL or Redis stops by itself.
+    """
     from .runner import run_everything
 
-    sys.exit(run_everything())
+    sys.exit(run_everything(access_log="errors" if quiet else None))
+
+
+def connection_advice(service: str) -> str:
+    """Return the next step for an operator whose command could not connect to PostgreSQL or Redis."""
+    variable = "DATABASE_URL" if service == "PostgreSQL" else "REDIS_URL"
+    kept = "database" if service == "PostgreSQL" else "Redis data"
+    if os.environ.get(variable):
+        return (f"Check that the server {variable} names is running, or unset {variable} "
+                f"to use the one 'make run' starts.")
+    if os.environ.get("ROSE_ASH_ENV", "dev") != "dev":
+        return f"Check that {service} is running, or set {variable} to a server that is."
+    return (f"Start 'make run' in another terminal (it keeps its {kept} under .run/), "
+            f"or set {variable} to a {service} server that is running.")
+
+
+def _configured_address(service: str) -> str | None:
+    try:
+        settings = load_settings()
+    except ConfigError:
+        return None
+    return address_of(settings.database_url if service == "PostgreSQL" else settings.redis_url)
 
 
 def _attach_optional_groups() -> None:
@@ -198,13 +226,24 @@ def main() -> None:
         click.echo(f"rose-ash: {error}", err=True)
         sys.exit(2)
     except ServiceUnavailable as error:
-        click.echo(f"rose-ash: {error}; giving up. Check that it is running and that the URL is right.", err=True)
+        click.echo(
+            f"rose-ash: could not connect to {error.service} at {error.address} ({error.reason}); giving up. "
+            f"{connection_advice(error.service)}",
+            err=True,
+        )
         sys.exit(1)
     except Exception as error:
-        service = is_outage(error)
-        if service is None:
+        outage = is_outage(error)
+        if outage is None:
             raise
-        click.echo(f"rose-ash: lost the connection to {service} ({describe(error)}); nothing more was done.", err=True)
+        service = "Redis" if outage == "redis" else "PostgreSQL"
+        address = _configured_address(service)
+        where = f" at {address}" if address else ""
+        if is_connect_failure(error):
+            message = f"could not connect to {service}{where} ({describe(error)}). {connection_advice(service)}"
+        else:
+            message = f"lost the connection to {service}{where} ({describe(error)}); nothing more was done."
+        click.echo(f"rose-ash: {message}", err=True)
         sys.exit(1)
 
 

@@ -59,7 +59,8 @@ def client_add(name: str, redirect_uris: tuple[str, ...], public: bool) -> None:
     try:
         registered = _in_transaction(lambda session: add_client(session, name, list(redirect_uris), public))
     except InvalidClientRegistration as error:
-        raise click.BadParameter(str(error), param_hint="--name / --redirect-uri") from error
+        option = "--name" if error.field == "name" else "--redirect-uri"
+        raise click.BadParameter(f"{error}; nothing was registered", param_hint=f"'{option}'") from error
     click.echo(f"client_id: {registered.client_id}")
     if registered.client_secret is not None:
         click.echo(f"client_secret: {registered.client_secret}")
@@ -80,6 +81,7 @@ def client_list() -> None:
     if not clients:
         click.echo("No OAuth clients are registered yet.")
         return
+    click.echo("CLIENT_ID\tTYPE\tNAME\tREDIRECT_URIS")
     for registered in clients:
         if registered.is_first_party:
             kind = "first-party"
@@ -156,16 +158,42 @@ def signing_key_rotate() -> None:
     kid = _in_transaction(rotate_signing_key)
     click.echo(f"Generated OIDC signing key {kid}; it signs new tokens from now on.")
     click.echo(f"Running federation processes switch to it within {KEY_RELOAD_SECONDS // 60} minutes.")
-    click.echo("The older keys stay in the JWKS; retire one with 'rose-ash oauth signing-key retire -- KID'.")
+    click.echo("The older keys stay in the JWKS; retire one with 'rose-ash oauth signing-key retire KID'.")
 
 
-@signing_key.command("retire")
+class _DashArgumentCommand(click.Command):
+    """A command whose arguments may start with "-", as a kid (an RFC 7638 thumbprint in base64url) can.
+
+    Only the command's own option names are read as options; every other
+    word, and every word after "--", is an argument. That works because the
+    command's options are flags that take no value.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        option_names = {name for parameter in self.get_params(ctx) if isinstance(parameter, click.Option)
+                        for name in (*parameter.opts, *parameter.secondary_opts)}
+        options: list[str] = []
+        arguments: list[str] = []
+        remaining = list(args)
+        while remaining:
+            word = remaining.pop(0)
+            if word == "--":
+                arguments.extend(remaining)
+                break
+            if word in option_names:
+                options.append(word)
+            else:
+                arguments.append(word)
+        return super().parse_args(ctx, [*options, "--", *arguments])
+
+
+@signing_key.command("retire", cls=_DashArgumentCommand)
 @click.argument("kid")
 @click.option("--force", is_flag=True, help="Retire a key even if it stopped signing less than an hour ago.")
 def signing_key_retire(kid: str, force: bool) -> None:
     """Remove key KID from the JWKS, so tokens it signed no longer verify.
 
-    A kid may start with '-', so put '--' before it: retire [--force] -- KID.
+    KID may start with '-'; it is read as the kid, not as an option.
     """
     from federation.oauth.keys import KEY_RELOAD_SECONDS, SigningKeyChangeError, retire_signing_key
 

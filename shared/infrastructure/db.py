@@ -72,11 +72,31 @@ def is_outage(error: BaseException) -> str | None:
     return None
 
 
+def is_connect_failure(error: BaseException) -> bool:
+    """Return True when ``error`` means a connection to PostgreSQL or Redis could not be opened at all.
+
+    asyncpg raises the socket's own OSError (or TimeoutError) while it connects,
+    and SQLAlchemy passes it on unwrapped. Once connected, a broken connection
+    arrives wrapped in a DBAPIError. redis-py words every failed connect as
+    "Error N connecting to HOST:PORT" or "Timeout connecting to server".
+    """
+    if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return "connecting to" in str(error).lower()
+    if isinstance(error, DBAPIError):
+        return False
+    return isinstance(error, OSError | asyncio.TimeoutError | TimeoutError)
+
+
 def describe(error: BaseException) -> str:
     """Return a one-line reason for ``error``, without a traceback, for operators."""
     cause = error
     while getattr(cause, "orig", None) is not None:
         cause = cause.orig  # type: ignore[assignment]
+    if isinstance(cause, ConnectionRefusedError):
+        # asyncio words a refused connection as "Connect call failed (HOST, PORT)", which hides the reason.
+        return "connection refused"
+    if isinstance(cause, redis.exceptions.ConnectionError) and isinstance(cause.__cause__, ConnectionRefusedError):
+        return "connection refused"
     if isinstance(cause, OSError) and cause.strerror:
         return cause.strerror.lower()
     text_ = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__

@@ -42,6 +42,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_bind_error(host: str, port: int) -> str | None:
+    """Return why a server could not listen on ``host:port`` (such as "Address already in use"), or None if it can."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
+
+
+def _process_alive(pid: int) -> bool:
+    # A zombie still answers kill(pid, 0), so read its state where there is a /proc (Linux).
+    if Path("/proc/self/stat").exists():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            return False
+        except OSError:
+            stat = ""
+        if stat:
+            return stat.rpartition(")")[2].split()[0] != "Z"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
@@ -148,6 +179,21 @@ class EmbeddedPostgres:
         if result.returncode != 0 and "already exists" not in result.stderr:
             raise DevStackError(f"createdb {self.database} failed: {result.stderr.strip()}")
 
+    def exit_reason(self) -> str | None:
+        """Return why the server is no longer running, or None while its postmaster process lives."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            first_line = pid_file.read_text().split("\n", 1)[0].strip()
+        except FileNotFoundError:
+            return f"{pid_file} is gone, so the server has stopped"
+        except OSError as error:
+            return f"{pid_file} cannot be read ({error.strerror})"
+        if not first_line.isdigit():
+            return f"{pid_file} names no process"
+        if not _process_alive(int(first_line)):
+            return f"its process {first_line} has exited; see {self.data_dir / 'server.log'}"
+        return None
+
     def stop(self) -> None:
         if not (self.data_dir / "postmaster.pid").exists():
             return
@@ -190,6 +236,16 @@ class EmbeddedRedis:
             if time.monotonic() > deadline:
                 raise DevStackError(f"redis-server did not accept connections on port {self.port} within 15 s")
             time.sleep(0.05)
+
+    def exit_reason(self) -> str | None:
+        """Return why the server is no longer running, or None while its process lives."""
+        if self.process is None:
+            return "it was never started"
+        status = self.process.poll()
+        if status is None:
+            return None
+        how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
+        return f"its process {self.process.pid} {how}; see {self.data_dir / 'redis.log'}"
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -31,7 +31,7 @@ from .csrf import CSRFError, check_csrf, csrf_field, csrf_token
 from .money import format_money
 from .oauth import install_oauth_client
 from .outages import OutageTracker
-from .sessions import RedisSessionInterface, ServerSession
+from .sessions import RedisSessionInterface, ServerSession, check_session_store
 
 access_log = logging.getLogger("rose_ash.access")
 log = logging.getLogger(__name__)
@@ -155,7 +155,12 @@ def _install_request_hooks(app: Quart, settings: Settings) -> None:
             return
         if isinstance(session, ServerSession) and session.unavailable_reason:
             raise dbmod.ServiceUnavailable("Redis", dbmod.address_of(settings.redis_url), session.unavailable_reason)
-        await check_csrf()
+        try:
+            await check_csrf()
+        except CSRFError:
+            # Without Redis there is no session, hence no token: answer 503 naming Redis, not "Form expired".
+            await check_session_store()
+            raise
 
     @app.after_request
     async def finish_request(response: Response) -> Response:
@@ -194,6 +199,8 @@ def _install_request_hooks(app: Quart, settings: Settings) -> None:
             elapsed,
             g.get("request_id", "-"),
             request.remote_addr,
+            # The ACCESS_LOG=errors filter of shared.infrastructure.logs reads the status from here.
+            extra={"status": g.get("status")},
         )
 
     @app.after_request
@@ -242,7 +249,8 @@ def _install_error_handlers(app: Quart) -> None:
         service = dbmod.is_outage(error)
         if service is not None:
             outages.down(service, dbmod.describe(error))
-            message = "The site is briefly unavailable. Please try again in a minute."
+            unreachable = "Redis, where it keeps sessions" if service == "redis" else "its database (PostgreSQL)"
+            message = f"The site is briefly unavailable because it cannot reach {unreachable}. Please try again in a minute."
             response = await _error_response(503, "Temporarily unavailable", message)
             response.headers["Retry-After"] = "30"
             return response

@@ -48,7 +48,7 @@ from shared.services.registry import services
 from .config import Settings
 from .csrf import csrf_exempt
 from .db import get_session
-from .sessions import SESSION_LIFETIME_SECONDS
+from .sessions import SESSION_LIFETIME_SECONDS, check_session_store
 from .sso_cookie import current_sso_state
 
 log = logging.getLogger(__name__)
@@ -247,6 +247,8 @@ def _create_blueprint() -> Blueprint:
         entry = pending.pop(request.args.get("state") or "", None)
         session[PENDING_KEY] = pending
         if entry is None:
+            # A sign-in started while Redis was down left no session behind; say so instead of blaming the browser.
+            await check_session_store()
             return await _sign_in_failed(
                 "This sign-in has expired or was already completed, or your browser did not keep our cookie. "
                 "Allow cookies for this site and sign in again."

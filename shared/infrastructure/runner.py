@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import click
@@ -21,16 +22,59 @@ import click
 from . import migrations
 from .config import APP_NAMES, REPO_ROOT, load_settings
 from .db import wait_for_services
-from .devstack import DevStackError, EmbeddedPostgres, EmbeddedRedis
+from .devstack import DevStackError, EmbeddedPostgres, EmbeddedRedis, port_bind_error
+from .logs import ACCESS_LOG_VARIABLE
 
 RUN_DIR = REPO_ROOT / ".run"
+# How often the running processes and embedded servers are checked, in seconds.
+WATCH_INTERVAL = 0.5
 
 
 def _say(message: str) -> None:
     click.echo(f"[make run] {message}", err=False)
 
 
-def run_everything() -> int:
+def busy_app_ports(ports: Mapping[str, int], host: str = "127.0.0.1") -> list[str]:
+    """Return one line for each app whose port on ``host`` cannot be listened on, naming the app."""
+    lines = []
+    for name, port in ports.items():
+        problem = port_bind_error(host, port)
+        if problem is not None:
+            lines.append(
+                f"cannot start {name}: {host}:{port} is not free ({problem}). Stop what uses it, often an "
+                f"earlier 'make run' or 'rose-ash serve {name}' ('lsof -i :{port}' names the process), "
+                "then run 'make run' again."
+            )
+    return lines
+
+
+def watch(
+    children: Mapping[str, subprocess.Popen],
+    embedded: Sequence[EmbeddedPostgres | EmbeddedRedis],
+    stop_requested: Callable[[], bool],
+) -> int:
+    """Wait until a stop is requested (returns 0) or a child or embedded server stops by itself (returns 1)."""
+    while not stop_requested():
+        for server in embedded:
+            reason = server.exit_reason()
+            if reason is not None:
+                _say(f"the embedded {_server_name(server)} on 127.0.0.1:{server.port} stopped: {reason}. "
+                     "The apps cannot work without it, so everything stops now; run 'make run' again to restart.")
+                return 1
+        for name, child in children.items():
+            if child.poll() is not None:
+                _say(f"{name} exited with status {child.returncode}; stopping everything")
+                return 1
+        time.sleep(WATCH_INTERVAL)
+    return 0
+
+
+def _server_name(server: EmbeddedPostgres | EmbeddedRedis) -> str:
+    return type(server).__name__.removeprefix("Embedded")
+
+
+def run_everything(access_log: str | None = None) -> int:
+    """Run everything until Ctrl-C or SIGTERM; ``access_log`` ("all", "errors" or "off") sets ACCESS_LOG for the apps."""
     stopping = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -42,8 +86,16 @@ def run_everything() -> int:
 
     env = dict(os.environ)
     env.setdefault("ROSE_ASH_ENV", "dev")
+    if access_log is not None:
+        env[ACCESS_LOG_VARIABLE] = access_log
     embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
     children: dict[str, subprocess.Popen] = {}
+    busy = busy_app_ports({name: load_settings(env=env["ROSE_ASH_ENV"], environ=env).app(name).dev_port
+                           for name in APP_NAMES})
+    if busy:
+        for line in busy:
+            _say(line)
+        return 1
     try:
         if not (env.get("DATABASE_URL") and env.get("REDIS_URL")):
             settings = load_settings(env=env["ROSE_ASH_ENV"], environ=env)
@@ -87,13 +139,7 @@ def run_everything() -> int:
             _say(f"  {name:<11} {settings.app(name).public_url}")
         _say("press Ctrl-C to stop everything")
 
-        while not stopping:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    _say(f"{name} exited with status {child.returncode}; stopping everything")
-                    return 1
-            time.sleep(0.5)
-        return 0
+        return watch(children, embedded, lambda: stopping)
     except (DevStackError, subprocess.CalledProcessError) as error:
         _say(f"could not start: {error}")
         return 1
@@ -115,7 +161,7 @@ def _stop(children: dict[str, subprocess.Popen], embedded: list) -> None:
             child.kill()
             child.wait()
     for server in reversed(embedded):
-        _say(f"stopping {type(server).__name__.removeprefix('Embedded')}")
+        _say(f"stopping {_server_name(server)}")
         server.stop()
     if children or embedded:
         _say("stopped")

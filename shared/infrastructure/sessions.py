@@ -20,9 +20,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 import redis.exceptions
-from quart import Quart, Request, Response
+from quart import Quart, Request, Response, current_app, session
 from quart.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
+
+from .db import ServiceUnavailable, address_of, describe
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,24 @@ class RedisSessionInterface(SessionInterface):
                 # The index outlives the member's newest session by at most one session lifetime.
                 pipe.expire(index, SESSION_LIFETIME_SECONDS)
             await pipe.execute()
+
+
+async def check_session_store() -> None:
+    """Raise ServiceUnavailable naming Redis when the current request's session cannot be read or kept.
+
+    A request without a session cookie never reads Redis, so a missing session
+    looks the same whether the browser dropped our cookie or Redis is down.
+    Call this before answering "Form expired" or "your browser did not keep
+    our cookie": it PINGs Redis, and a 503 that names Redis replaces the
+    misleading answer.
+    """
+    redis_url = current_app.extensions["settings"].redis_url
+    if isinstance(session, ServerSession) and session.unavailable_reason:
+        raise ServiceUnavailable("Redis", address_of(redis_url), session.unavailable_reason)
+    try:
+        await current_app.extensions["redis"].ping()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+        raise ServiceUnavailable("Redis", address_of(redis_url), describe(error)) from error
 
 
 @dataclass(frozen=True)

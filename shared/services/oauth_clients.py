@@ -25,7 +25,14 @@ LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
 class InvalidClientRegistration(ValueError):
-    """A client's name or redirect URI cannot be registered."""
+    """A client's name or redirect URI cannot be registered.
+
+    ``field`` names the value at fault: "name" or "redirect_uri".
+    """
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -46,11 +53,11 @@ def check_redirect_uri(uri: str) -> str:
     """Return ``uri`` when it may be registered: absolute, without a fragment, https unless loopback."""
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidClientRegistration(f"redirect URI {uri!r} is not an absolute http or https URL")
+        raise InvalidClientRegistration(f"redirect URI {uri!r} is not an absolute http or https URL", "redirect_uri")
     if parts.fragment or "#" in uri:
-        raise InvalidClientRegistration(f"redirect URI {uri!r} has a fragment; remove the part from '#'")
+        raise InvalidClientRegistration(f"redirect URI {uri!r} has a fragment; remove the part from '#'", "redirect_uri")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise InvalidClientRegistration(f"redirect URI {uri!r} must use https (plain http only for localhost)")
+        raise InvalidClientRegistration(f"redirect URI {uri!r} must use https (plain http only for localhost)", "redirect_uri")
     return uri
 
 
@@ -58,9 +65,9 @@ async def add_client(session: AsyncSession, name: str, redirect_uris: list[str],
     """Register a third-party client; the returned secret is the only copy there will be."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise InvalidClientRegistration("the client name must be 1 to 100 characters long")
+        raise InvalidClientRegistration("the client name must be 1 to 100 characters long", "name")
     if not redirect_uris:
-        raise InvalidClientRegistration("give at least one redirect URI")
+        raise InvalidClientRegistration("give at least one redirect URI", "redirect_uri")
     uris = [check_redirect_uri(uri) for uri in dict.fromkeys(redirect_uris)]
     # Hexadecimal, so that an id never starts with "-" and reads as a command-line option.
     client_id = secrets.token_hex(16)

@@ -36,6 +36,43 @@ async def test_redis_outage_is_a_503_page(app_client, demo_database_url, caplog)
     response = await client.get("/", headers={"Cookie": "cart_session=abc"})
     assert response.status_code == 503
     assert "briefly unavailable" in await text_of(response)
+    assert "cannot reach Redis" in await text_of(response)
+
+
+async def test_redis_outage_form_post_is_503_not_form_expired(app_client, demo_database_url):
+    # Without Redis no session cookie was ever set, so the form arrives with no session behind it.
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    client = await app_client("cart", settings_for(demo_database_url, dead))
+    response = await client.post("/add", form={"csrf_token": "from-a-page-whose-session-was-lost"})
+    body = await text_of(response)
+    assert response.status_code == 503
+    assert "cannot reach Redis" in body
+    assert "Form expired" not in body
+
+
+async def test_form_post_without_session_is_still_form_expired(app_client, settings):
+    client = await app_client("cart", settings)
+    response = await client.post("/add", form={"csrf_token": "from-a-page-whose-session-was-lost"})
+    assert response.status_code == 400
+    assert "Form expired" in await text_of(response)
+
+
+async def test_redis_outage_sign_in_callback_is_503(app_client, demo_database_url):
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    client = await app_client("cart", settings_for(demo_database_url, dead))
+    response = await client.get("/auth/callback?state=started-while-redis-was-down&code=x")
+    body = await text_of(response)
+    assert response.status_code == 503
+    assert "cannot reach Redis" in body
+    assert "did not keep our cookie" not in body
+
+
+async def test_redis_outage_json_names_redis(app_client, demo_database_url):
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    client = await app_client("cart", settings_for(demo_database_url, dead))
+    response = await client.post("/add", headers={"Accept": "application/json"})
+    assert response.status_code == 503
+    assert "cannot reach Redis" in (await response.get_json())["message"]
 
 
 async def test_recovery_is_logged_once_when_the_database_is_back(app_client, clean_redis, demo_database_url, caplog):

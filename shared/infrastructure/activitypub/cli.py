@@ -79,8 +79,36 @@ def follow(username: str, account: str) -> None:
     try:
         followed = asyncio.run(run())
     except (UnknownMember, RemoteObjectError, FetchError) as error:
-        raise click.ClickException(f"{error}; nothing was sent") from error
+        raise click.ClickException(_follow_failure(username, account, error)) from None
     click.echo(f"{username} asked to follow {followed}; the follow counts once they accept.")
+
+
+def _follow_failure(username: str, account: str, error: Exception) -> str:
+    """Return one sentence for the operator: why the follow failed, that nothing was sent, and what to do."""
+    from urllib.parse import urlsplit
+
+    from federation.services.social import HANDLE_PATTERN, InvalidAccount, UnknownMember, follow_error_message
+
+    from .fetch import FetchError, FetchRefused
+
+    if isinstance(error, UnknownMember):
+        return f"no member is called {username!r}, so nothing was sent; give the username of a member of this site."
+    text = account.strip()
+    if isinstance(error, InvalidAccount) and not (
+        text.lower().startswith(("http://", "https://")) or HANDLE_PATTERN.match(text)
+    ):
+        return (
+            f"{account[:100]!r} is not a fediverse account, so nothing was sent; give a handle such as "
+            "user@example.social or an actor URL that starts with https://."
+        )
+    cause = error if isinstance(error, FetchError) else error.__cause__
+    if isinstance(cause, FetchError) and not isinstance(cause, FetchRefused):
+        host = urlsplit(cause.url).netloc or account
+        return (
+            f"could not reach {host} ({cause.reason}), so nothing was sent; check the address and that the "
+            "server is running, then try again."
+        )
+    return f"{follow_error_message(account, error)} Nothing was sent."
 
 
 @activitypub.command("deliveries")

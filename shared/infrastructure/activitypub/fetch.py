@@ -68,6 +68,29 @@ def address_refusal(address: IPAddress, allow_private: bool) -> str | None:
     return None
 
 
+def describe_http_error(error: httpx.HTTPError) -> str:
+    """Word an httpx error as a reason people can read, without exception class names."""
+    if isinstance(error, httpx.ConnectTimeout):
+        return "timed out while connecting"
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out waiting for the server"
+    if isinstance(error, httpx.ConnectError):
+        # httpx wraps httpcore's error, which wraps the socket's; a bounded walk guards against a cycle.
+        cause: BaseException | None = error
+        for _depth in range(8):
+            if cause is None:
+                break
+            if isinstance(cause, ConnectionRefusedError):
+                return "connection refused"
+            cause = cause.__cause__ or cause.__context__
+        return "the connection failed"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return f"the server broke the HTTP protocol ({error})"
+    if isinstance(error, httpx.ReadError | httpx.WriteError):
+        return "the connection broke off"
+    return f"the request failed ({error})" if str(error) else "the request failed"
+
+
 @dataclass(frozen=True)
 class CheckedURL:
     url: str
@@ -190,7 +213,7 @@ class RemoteFetcher:
         try:
             response = await self._client.send(request, auth=auth, stream=True)
         except httpx.HTTPError as error:
-            raise FetchError(checked.url, f"{type(error).__name__}: {error}") from error
+            raise FetchError(checked.url, describe_http_error(error)) from error
         try:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_bytes:
@@ -201,7 +224,7 @@ class RemoteFetcher:
                 if len(body) > self.max_bytes:
                     raise FetchError(checked.url, f"the response is larger than the {self.max_bytes} bytes allowed")
         except httpx.HTTPError as error:
-            raise FetchError(checked.url, f"{type(error).__name__}: {error}") from error
+            raise FetchError(checked.url, describe_http_error(error)) from error
         finally:
             await response.aclose()
         return FetchResponse(checked.url, response.status_code, response.headers, bytes(body))

@@ -168,3 +168,72 @@ def test_commands_explain_themselves_in_help():
     assert "DIR ACTOR" in repair_help.output
     assert ".corrupt" in repair_help.output
     assert "--dry-run" in repair_help.output
+
+
+HOLDER = """
+import sys
+from federation.activitylog import ActivityLog
+
+with ActivityLog.open(sys.argv[2], sys.argv[1]):
+    print("open", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_repair_names_the_event_processor(logs):
+    from tests.federation.activitylog.support import start_python
+
+    directory = logs["directory"]
+    # The holder's command line ends with "event-processor", as the process 'make run' starts does.
+    with start_python(HOLDER, str(directory), "alice", "event-processor") as holder:
+        try:
+            assert holder.stdout.readline() == "open\n"
+            result = CliRunner().invoke(activitylog, ["repair", str(directory), "alice"])
+        finally:
+            holder.stdin.write("done\n")
+            holder.stdin.close()
+
+    assert result.exit_code == 1
+    assert f"already open in process {holder.pid}, the EventProcessor" in result.output
+    assert "Ctrl-C in the terminal of 'make run'" in result.output
+    assert "rose-ash event-processor" in result.output
+
+
+def test_repair_of_unknown_holder_suggests_the_event_processor(logs):
+    from tests.federation.activitylog.support import start_python
+
+    directory = logs["directory"]
+    with start_python(HOLDER, str(directory), "alice") as holder:
+        try:
+            assert holder.stdout.readline() == "open\n"
+            result = CliRunner().invoke(activitylog, ["repair", str(directory), "alice"])
+        finally:
+            holder.stdin.write("done\n")
+            holder.stdin.close()
+
+    assert result.exit_code == 1
+    assert f"already open in process {holder.pid}" in result.output
+    assert "most likely the EventProcessor" in result.output
+
+
+def test_damaged_last_record_reads_as_torn_tail(tmp_path):
+    entries = [entry(number) for number in range(3)]
+    paths, _ = _write(tmp_path, "dave", entries, segment_size=1 << 20)
+    last = record_starts("dave", entries)[-1]
+    flip_byte(paths[-1], last + RECORD_OVERHEAD)
+
+    result = CliRunner().invoke(activitylog, ["verify", str(tmp_path), "dave"])
+
+    assert result.exit_code == 0
+    assert result.output.startswith("dave: torn tail; ")
+
+
+def test_help_states_torn_tail_and_repair_limits():
+    runner = CliRunner()
+    verify_help = " ".join(runner.invoke(activitylog, ["verify", "--help"]).output.split())
+    repair_help = " ".join(runner.invoke(activitylog, ["repair", "--help"]).output.split())
+
+    assert "a single damaged byte in that record reads as a torn tail" in verify_help
+    assert "keeps only the entries before the first damaged record" in repair_help
+    assert "Entries after the damage go to the .corrupt files too" in repair_help
+    assert "stop the EventProcessor" in repair_help

@@ -90,3 +90,26 @@ def test_list_names_apps_not_yet_registered(runner):
     result = runner.invoke(cli, ["oauth", "client", "list"])
     assert "Not listed until their first sign-in" in result.output
     assert "account" in result.output
+
+
+def test_add_bad_redirect_uri_names_that_option(runner):
+    result = runner.invoke(cli, ["oauth", "client", "add", "--name", "Reader", "--redirect-uri", "notaurl"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--redirect-uri'" in result.output
+    assert "--name" not in result.output.split("Error:")[1]
+    assert "'notaurl' is not an absolute http or https URL" in result.output
+
+
+def test_add_bad_name_names_that_option(runner):
+    result = runner.invoke(cli, ["oauth", "client", "add", "--name", " ", "--redirect-uri", "https://reader.example/cb"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--name'" in result.output
+    assert "--redirect-uri" not in result.output.split("Error:")[1]
+
+
+def test_list_prints_a_header_row(runner):
+    client_id = re.search(r"client_id: (\S+)", _add(runner).output).group(1)
+    lines = runner.invoke(cli, ["oauth", "client", "list"]).output.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith("CLIENT_ID\t"))
+    assert lines[header].split("\t") == ["CLIENT_ID", "TYPE", "NAME", "REDIRECT_URIS"]
+    assert lines[header + 1].startswith(f"{client_id}\tconfidential\tReader\t")

@@ -204,3 +204,21 @@ def test_key_store_reloads_after_its_interval(runner, settings):
     first, new_kid, cached, reloaded = asyncio.run(scenario())
     assert cached == first
     assert reloaded == [new_kid, *first]
+
+
+@pytest.mark.parametrize("kid", ["-tNAf-no-such-kid", "-hXyz", "-f"])
+def test_retire_takes_a_dash_kid_without_separator(runner, settings, kid):
+    _jwks_kids(settings)
+    result = runner.invoke(cli, ["oauth", "signing-key", "retire", kid])
+    assert result.exit_code == 1
+    assert "No such option" not in result.output
+    assert f"no OIDC signing key has kid '{kid}'" in result.output
+
+
+def test_retire_force_after_dash_kid(runner, settings):
+    old_kid = _jwks_kids(settings)[0]
+    _rotate(runner)
+    asyncio.run(execute(settings, f"UPDATE oidc_signing_keys SET kid = '-{old_kid}' WHERE kid = '{old_kid}'"))
+    result = runner.invoke(cli, ["oauth", "signing-key", "retire", f"-{old_kid}", "--force"])
+    assert result.exit_code == 0, result.output
+    assert f"Retired OIDC signing key -{old_kid}" in result.output
