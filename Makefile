@@ -1,4 +1,5 @@
 # Rose Ash: `make run` starts everything, `make test` runs the whole suite.
+# PYTHON is the interpreter that creates $(VENV), as in `make run PYTHON=python3.11`; an existing $(VENV) is kept.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -28,4 +29,4 @@ schema-sql: install
 	$(BIN)/rose-ash db schema-sql
 
 clean:
-	rm -rf .run .pytest_cache
+	rm -rf .run .pytest_cache .hypothesis

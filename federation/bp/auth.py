@@ -42,6 +42,15 @@ async def announce_sign_in_state(response: Response) -> Response:
     return response
 log = logging.getLogger(__name__)
 
+# A one-time notice for the next federation page that renders base.html.
+PAGE_NOTICE_KEY = "page_notice"
+
+
+@bp.app_context_processor
+def page_notice() -> dict[str, Any]:
+    """Return the stored one-time notice for base.html, and remove it from the session."""
+    return {"page_notice": session.pop(PAGE_NOTICE_KEY) if PAGE_NOTICE_KEY in session else None}
+
 
 def safe_next(target: str | None) -> str:
     """Return where to go after signing in: a path here or a page of one of our own apps, never elsewhere."""
@@ -191,6 +200,12 @@ async def signup():
         kept_fields = {name: form.get(name, "") for name in ("username", "email", "display_name")}
         return await render_template("federation/signup.html", form=kept_fields, next=next_url, errors=result.errors), 400
     start_member_session(result.member)
+    # NOTE: a member sent on to another app or to /oauth/ gets no welcome, because only federation pages show it.
+    if not next_url.startswith(("http://", "https://", "/oauth/")):
+        session[PAGE_NOTICE_KEY] = (
+            f"Welcome to Rose Ash, {result.member.display_name}. "
+            f"Your account @{result.member.username} is ready, and you are signed in."
+        )
     return _remember_device(redirect(next_url), _known_device(), result.member)
 
 

@@ -28,7 +28,8 @@ bp = Blueprint("social", __name__, url_prefix="/social")
 log = logging.getLogger(__name__)
 
 NOTICE_KEY = "social_notice"
-FOLLOWING_STATES = ("pending", "accepted", "rejected")
+# Outbound follows that the other server has not accepted: still waiting, or refused.
+FOLLOW_REQUEST_STATES = ("pending", "rejected")
 
 
 def signed_in_member(page: str | None = None) -> Callable:
@@ -109,10 +110,13 @@ async def compose(actor: LocalActor):
 
 
 async def _following_page(actor: LocalActor, **context: Any) -> str:
+    db = get_session()
     context.setdefault("account", "")
     number = page_number(request.args) if request.method == "GET" else 1
-    page = _page_or_404(await timeline.follows_page(get_session(), actor, "outbound", FOLLOWING_STATES, number))
-    return await _render("following.html", actor, "following", page=page, **context)
+    page = _page_or_404(await timeline.follows_page(db, actor, "outbound", ("accepted",), number))
+    # Requests come first, on the first page only, like the follow requests on the followers page.
+    requests = await timeline.follows_page(db, actor, "outbound", FOLLOW_REQUEST_STATES, 1) if number == 1 else None
+    return await _render("following.html", actor, "following", requests=requests, page=page, **context)
 
 
 @bp.get("/following")
@@ -137,9 +141,8 @@ async def follow(actor: LocalActor):
     if result.already_following:
         return _notice_and_redirect(f"You already follow {account}.", "/social/following")
     log.info("%s asked to follow %s", actor.username, result.actor_uri)
-    return _notice_and_redirect(
-        f"You asked to follow {account}. The follow shows as pending until their server accepts it.", "/social/following"
-    )
+    message = f"You asked to follow {account}. The request is listed under your follow requests until their server accepts it."
+    return _notice_and_redirect(message, "/social/following")
 
 
 @bp.post("/unfollow")

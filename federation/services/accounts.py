@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.services.signin_limits import MAX_WRONG_CURRENT_PASSWORDS, WINDOW_SECONDS
 from shared.infrastructure.config import APP_NAMES
 from shared.infrastructure.passwords import hash_password, verify_password
 from shared.models import APActor, Member
@@ -24,14 +25,22 @@ class SignUpResult:
     errors: list[str] = field(default_factory=list)
 
 
+WRONG_CURRENT_PASSWORD_MESSAGE = (
+    f"Your current password is wrong. After {MAX_WRONG_CURRENT_PASSWORDS} wrong attempts within "
+    f"{WINDOW_SECONDS // 60} minutes, password changes are paused until those {WINDOW_SECONDS // 60} minutes have passed."
+)
+
+
 def password_problems(password: str, confirmation: str) -> list[str]:
+    """Return every problem with a new password and its confirmation, so the form can list them all at once."""
+    problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        return [f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."]
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return [f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters."]
+        problems.append(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters.")
     if password != confirmation:
-        return ["The two passwords differ. Type the same password twice."]
-    return []
+        problems.append("The two passwords differ. Type the same password twice.")
+    return problems
 
 
 # The six apps are fediverse actors under their own names, so no member may take those names.
@@ -90,8 +99,10 @@ async def change_password(
     if member is None:
         return PasswordChange(["Your account no longer exists."])
     if not verify_password(member.password_hash, current):
-        return PasswordChange(["Your current password is wrong."], wrong_current=True)
+        return PasswordChange([WRONG_CURRENT_PASSWORD_MESSAGE], wrong_current=True)
     problems = password_problems(new, confirmation)
+    if new == current:
+        problems.append("The new password is the same as your current one. Choose a different password.")
     if problems:
         return PasswordChange(problems)
     member.password_hash = hash_password(new)

@@ -26,7 +26,7 @@ MAX_FAILURES_PER_ADDRESS = 20
 MAX_WRONG_CURRENT_PASSWORDS = 5
 BLOCKED_MESSAGE = "Too many failed sign-in attempts. Wait 15 minutes, then try again."
 PASSWORD_CHANGE_BLOCKED_MESSAGE = (
-    "Too many wrong current passwords. Your password was not changed. Wait 15 minutes, then try again."
+    "Password changes are paused after too many wrong current passwords. Wait 15 minutes, then try again."
 )
 
 

@@ -23,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.infrastructure.activitypub.actors import (
     LocalActor, actor_document, app_actor, member_actor, public_key_pem, signing_key, to_local_actor,
 )
+from shared.infrastructure.activitypub.discovery import ResourceError
 from shared.infrastructure.activitypub.emit import emit_activity, new_activity_uri
 from shared.infrastructure.activitypub.fetch import FetchError, FetchRefused, RemoteFetcher
 from shared.infrastructure.activitypub.remote import RemoteObjectError, remote_actor, webfinger_actor_uri
+from shared.infrastructure.activitypub.routes import find_webfinger_actor
 from shared.infrastructure.activitypub.signatures import HTTPSignatureAuth
 from shared.infrastructure.activitypub.vocab import PUBLIC
 from shared.infrastructure.config import APP_NAMES, Settings
@@ -58,11 +60,16 @@ class NoSuchFollow(LookupError):
 
 @dataclass(frozen=True)
 class AccountAddress:
-    """A remote account as a member typed it: a WebFinger handle or an actor URL."""
+    """An account as a member typed it: a WebFinger handle or an actor URL.
+
+    ``local_app`` names the app of this instance whose host the address is
+    on, and is None for an account on another server.
+    """
 
     text: str
     host: str
     is_url: bool
+    local_app: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,37 +88,63 @@ async def _member(session: AsyncSession, settings: Settings, username: str) -> L
 
 
 def parse_account(settings: Settings, text: str) -> AccountAddress:
-    """Check a handle (``user@host``, ``@user@host``) or an actor URL; raises InvalidAccount."""
+    """Check a handle (``user@host``, ``@user@host``) or an actor URL; raises InvalidAccount.
+
+    An actor URL must start with https://, or also with http:// when the
+    configuration sets ``allow_private_fetch`` (dev and test), the same
+    schemes that RemoteFetcher accepts.
+    """
     account = text.strip()
     if not account:
         raise InvalidAccount(text, "Enter the account to follow, such as user@example.social.")
     if len(account) > MAX_ACCOUNT_LENGTH or any(character.isspace() for character in account):
-        raise InvalidAccount(text, _invalid_account_message(account))
-    if account.lower().startswith(("http://", "https://")):
+        raise InvalidAccount(text, _invalid_account_message(settings, account))
+    if account.lower().startswith("http://") and not settings.allow_private_fetch:
+        raise InvalidAccount(text, "Rose Ash contacts other servers only over https. Enter the address starting with https://.")
+    if account.lower().startswith(_url_prefixes(settings)):
         parts = urlsplit(account)
         try:
             parts.port
         except ValueError:
-            raise InvalidAccount(text, _invalid_account_message(account)) from None
+            raise InvalidAccount(text, _invalid_account_message(settings, account)) from None
         if not parts.hostname or parts.username or parts.password:
-            raise InvalidAccount(text, _invalid_account_message(account))
+            raise InvalidAccount(text, _invalid_account_message(settings, account))
         address = AccountAddress(account, parts.netloc.lower(), is_url=True)
     else:
         match = HANDLE_PATTERN.match(account)
         if match is None:
-            raise InvalidAccount(text, _invalid_account_message(account))
+            raise InvalidAccount(text, _invalid_account_message(settings, account))
         address = AccountAddress(f"{match['user']}@{match['host']}", match["host"].lower(), is_url=False)
-    # NOTE: following members and apps of this instance needs local delivery, which the EventProcessor does not do.
-    if address.host in {settings.app(name).host.lower() for name in APP_NAMES}:
-        raise InvalidAccount(text, f"{account} is an account on this server; only accounts on other servers can be followed here.")
+    local_hosts = {settings.app(name).host.lower(): name for name in APP_NAMES}
+    if address.host in local_hosts:
+        return AccountAddress(address.text, address.host, address.is_url, local_app=local_hosts[address.host])
     return address
 
 
-def _invalid_account_message(account: str) -> str:
+def _url_prefixes(settings: Settings) -> tuple[str, ...]:
+    return ("https://", "http://") if settings.allow_private_fetch else ("https://",)
+
+
+def _invalid_account_message(settings: Settings, account: str) -> str:
+    schemes = " or ".join(_url_prefixes(settings))
     return (
         f"'{account[:100]}' is not a fediverse account. Enter a handle such as user@example.social "
-        "or @user@example.social, or the account's address starting with https://."
+        f"or @user@example.social, or the address of their profile, starting with {schemes}."
     )
+
+
+async def _reject_local_account(session: AsyncSession, settings: Settings, address: AccountAddress) -> None:
+    """Raise InvalidAccount for an address on this instance, saying whether such an account exists here."""
+    resource = address.text if address.is_url else f"acct:{address.text}"
+    try:
+        actor = await find_webfinger_actor(session, settings, address.local_app, resource)
+    except ResourceError:
+        actor = None
+    # NOTE: following members and apps of this instance needs local delivery, which the EventProcessor does not do.
+    not_supported = "Following accounts on this server is not supported yet; only accounts on other servers can be followed."
+    if actor is None:
+        raise InvalidAccount(address.text, f"There is no account {address.text} on this server. {not_supported}")
+    raise InvalidAccount(address.text, f"{actor.handle} is an account on this server. {not_supported}")
 
 
 def follow_error_message(account: str, error: Exception) -> str:
@@ -123,7 +156,7 @@ def follow_error_message(account: str, error: Exception) -> str:
     if isinstance(cause, FetchRefused):
         return f"Rose Ash does not contact {host}: {cause.reason}."
     if isinstance(cause, FetchError):
-        return f"Could not reach {host} ({cause.reason}). Check the server name, or try again later."
+        return _unreachable_message(host, cause)
     if isinstance(error, RemoteObjectError) and error.status in (404, 410):
         return f"No account {account} was found on {host}. Check the spelling and try again."
     if isinstance(error, RemoteObjectError) and error.status is not None and error.status >= 500:
@@ -131,6 +164,28 @@ def follow_error_message(account: str, error: Exception) -> str:
     if isinstance(error, RemoteObjectError):
         return f"Could not follow {account}: {error.reason}."
     return f"Could not follow {account}: {error}."
+
+
+def _unreachable_message(host: str, error: FetchError) -> str:
+    """Explain a failed request to ``host`` in words for the member, with what to check.
+
+    The message is chosen by the error's cause, because ``error.reason`` is
+    written for the operators' logs.
+    """
+    cause = error.__cause__
+    if isinstance(cause, OSError):
+        return f"Could not find a server called {host}. Check the spelling of the server name."
+    # RemoteFetcher raises its total timeout's FetchError while handling the TimeoutError, without a cause.
+    if isinstance(cause, httpx.TimeoutException) or isinstance(error.__context__, TimeoutError):
+        return f"The server {host} did not answer in time. Try again later."
+    if isinstance(cause, httpx.ConnectError):
+        return (
+            f"Could not reach the server {host}: it did not accept the connection. "
+            "Check the server name and port, or try again later in case the server is down."
+        )
+    if isinstance(cause, httpx.HTTPError):
+        return f"The connection to the server {host} failed before it answered. Try again later."
+    return f"The server {host} could not be used: {error.reason}. Try again later."
 
 
 async def follow_account(
@@ -149,9 +204,12 @@ async def follow_account(
     as it is, and nothing is sent. Raises InvalidAccount for text that is
     not an account, and RemoteObjectError when the account cannot be found
     or fetched. ``fetch_auth`` signs the fetches; by default they are signed
-    as the federation app's actor.
+    as the federation app's actor. An account on this instance raises
+    InvalidAccount before any request is made.
     """
     address = parse_account(settings, account)
+    if address.local_app is not None:
+        await _reject_local_account(session, settings, address)
     follower = await _member(session, settings, username)
     if fetch_auth is None:
         instance = await app_actor(session, settings, "federation")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+import asyncpg
+
+from shared.infrastructure import internal_auth
+from tests.conftest import asyncpg_dsn
 from tests.helpers import text_of
 
 
@@ -106,3 +110,35 @@ async def test_tag_page_past_last_redirects(app_client):
     response = await client.get("/tag/getting-started/?page=9")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/tag/getting-started/?page=2")
+
+
+async def _nav_fragment(client, settings) -> str:
+    target = "/internal/fragments/nav"
+    headers = {internal_auth.HEADER: internal_auth.sign(settings.internal_secret, "GET", target, None)}
+    response = await client.get(target, headers=headers)
+    assert response.status_code == 200
+    return await text_of(response)
+
+
+async def test_nav_fragment_names_blog_home(app_client, settings):
+    client = await app_client("blog")
+    html = await _nav_fragment(client, settings)
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', html)
+    assert links == [("http://blog.test/", "Blog home"), ("http://blog.test/about/", "About")]
+    assert '<ul class="site-nav" aria-label="Blog menu">' in html
+
+
+async def test_nav_fragment_keeps_other_labels(app_client, settings):
+    connection = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+    try:
+        await connection.execute("UPDATE navigation_items SET label = 'Start' WHERE url = '/'")
+        await connection.execute(
+            "INSERT INTO navigation_items (label, url, sort_order) VALUES ('Home', 'https://example.org/', 9)"
+        )
+    finally:
+        await connection.close()
+    client = await app_client("blog")
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', await _nav_fragment(client, settings))
+    assert ("http://blog.test/", "Start") in links
+    # Only a link to the blog's own front page is renamed.
+    assert ("https://example.org/", "Home") in links

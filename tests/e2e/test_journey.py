@@ -63,16 +63,42 @@ def test_cart_add_from_market_over_http(running_apps):
         assert "£27.00" in cart.text
 
 
+def _launch_chromium(playwright):
+    assert os.path.exists(CHROMIUM), "Chromium is missing: install Debian's chromium package (.ci/run does)"
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run", "--disable-quic"],
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_blog_menu_is_one_row_on_other_apps(running_apps, width):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = _launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto(running_apps["cart"] + "/")
+            menu = page.locator("header ul.site-nav")
+            assert menu.evaluate("element => getComputedStyle(element).listStyleType") == "none"
+            tops = [item.bounding_box()["y"] for item in menu.locator("li").all()]
+            assert len(tops) == 2
+            assert len(set(tops)) == 1, f"the menu items are on {len(set(tops))} rows at {width} px"
+            menu_box = menu.bounding_box()
+            assert menu_box["x"] + menu_box["width"] <= width
+            home = menu.get_by_role("link", name="Blog home")
+            assert home.get_attribute("href") == running_apps["blog"] + "/"
+        finally:
+            browser.close()
+
+
 def test_member_journey_in_a_real_browser(running_apps):
     from playwright.sync_api import sync_playwright
 
-    assert os.path.exists(CHROMIUM), "Chromium is missing: install Debian's chromium package (.ci/run does)"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
+        browser = _launch_chromium(playwright)
         try:
             page = browser.new_page()
             page.goto(running_apps["blog"] + "/")

@@ -113,6 +113,63 @@ async def test_sign_up_with_a_short_password_is_refused(federation):
     assert "at least 10 characters" in await text_of(response)
 
 
+async def test_sign_up_reports_every_password_error(federation):
+    response = await _sign_up(federation, password="short", password_confirmation="other")
+    page = await text_of(response)
+    assert response.status_code == 400
+    assert "Choose a password of at least 10 characters." in page
+    assert "The two passwords differ." in page
+    assert "Nothing was saved." in page
+
+
+async def test_sign_up_reports_every_field_error(federation):
+    response = await _sign_up(federation, username="Not Valid", email="nope", password="short", password_confirmation="")
+    page = await text_of(response)
+    assert response.status_code == 400
+    assert "Choose a username of 1 to 30" in page
+    assert "Enter a valid email address" in page
+    assert "at least 10 characters" in page
+    assert "The two passwords differ." in page
+
+
+async def test_sign_up_welcomes_the_new_member(federation):
+    response = await _sign_up(federation)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    landing = await text_of(await federation.get("/"))
+    assert "Welcome to Rose Ash, Carol Ash." in landing
+    assert "Your account @carol is ready" in landing
+    # The notice is shown once.
+    assert "Welcome to Rose Ash" not in await text_of(await federation.get("/"))
+
+
+async def test_sign_up_welcome_on_next_page(federation):
+    token = csrf_from(await text_of(await federation.get("/signup")))
+    form = {"csrf_token": token, "username": "carol", "email": "carol@example.org", "display_name": "Carol Ash",
+            "password": "a long password", "password_confirmation": "a long password", "next": "/@carol"}
+    response = await federation.post("/signup", form=form)
+    assert response.headers["Location"] == "/@carol"
+    assert "Welcome to Rose Ash, Carol Ash." in await text_of(await federation.get("/@carol"))
+
+
+async def test_sign_in_errors_have_sign_in_heading(federation):
+    response = await _attempt(federation, "alice", "wrong")
+    page = await text_of(response)
+    assert response.status_code == 400
+    assert "Could not sign you in:" in page
+    assert "Nothing was saved" not in page
+
+
+async def test_lockout_has_sign_in_heading(federation):
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        await _attempt(federation, "alice", "wrong")
+    blocked = await _attempt(federation, "alice", "rose-ash-dev")
+    page = await text_of(blocked)
+    assert blocked.status_code == 429
+    assert "Could not sign you in:" in page
+    assert "Nothing was saved" not in page
+
+
 async def _change_password(client, current: str, new: str, confirmation: str | None = None):
     token = csrf_from(await text_of(await client.get("/password")))
     form = {"csrf_token": token, "current_password": current, "new_password": new,
@@ -131,8 +188,31 @@ async def test_change_password_takes_effect(federation):
 async def test_change_password_needs_the_current_one(federation):
     await sign_in(federation)
     response = await _change_password(federation, "wrong", "a brand new password")
+    page = await text_of(response)
     assert response.status_code == 400
-    assert "current password is wrong" in await text_of(response)
+    assert "current password is wrong" in page
+    assert "After 5 wrong attempts within 15 minutes, password changes are paused" in page
+    assert "Your password was not changed:" in page
+    assert "Nothing was saved" not in page
+
+
+async def test_change_to_same_password_rejected(federation):
+    await sign_in(federation)
+    response = await _change_password(federation, "rose-ash-dev", "rose-ash-dev")
+    page = await text_of(response)
+    assert response.status_code == 400
+    assert "The new password is the same as your current one." in page
+    assert "Your password has been changed." not in page
+    assert (await _attempt(federation.app.test_client(), "alice", "rose-ash-dev")).status_code == 302
+
+
+async def test_change_password_reports_every_error(federation):
+    await sign_in(federation)
+    response = await _change_password(federation, "rose-ash-dev", "short", "different")
+    page = await text_of(response)
+    assert response.status_code == 400
+    assert "at least 10 characters" in page
+    assert "The two passwords differ." in page
 
 
 async def test_password_page_needs_sign_in(federation):

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import socket
 
 import pytest
 
+from federation.services import social
+from shared.infrastructure.activitypub.fetch import FetchError
+from shared.infrastructure.activitypub.remote import RemoteObjectError
+from shared.infrastructure.activitypub.web import FETCHER_KEY
 from shared.infrastructure.activitypub.signatures import inspect_request, load_public_key, verify_with_key
 from shared.infrastructure.devstack import free_port
 from tests.federation.activitypub.conftest import post_signed
@@ -112,9 +118,8 @@ def _closed_port_account() -> str:
         ("not a handle", "is not a fediverse account"),
         ("remote@", "is not a fediverse account"),
         ("ftp://example.social/users/x", "is not a fediverse account"),
-        ("bob@federation.test", "is an account on this server"),
         ("{missing}", "No account nobody@"),
-        ("{closed}", "Could not reach 127.0.0.1:"),
+        ("{closed}", "Could not reach the server 127.0.0.1:"),
     ],
 )
 async def test_follow_error_changes_nothing(member_client, remote, processor, database, account, message):
@@ -131,6 +136,95 @@ async def test_follow_error_changes_nothing(member_client, remote, processor, da
     assert await database("SELECT id FROM ap_activities WHERE direction = 'outbound' AND activity_type = 'Follow'") == []
     await processor.run_once()
     assert remote.accepted() == []
+
+
+@pytest.mark.parametrize(
+    ("account", "message"),
+    [
+        ("bob@federation.test", "bob@federation.test is an account on this server."),
+        ("@blog@blog.test", "blog@blog.test is an account on this server."),
+        ("http://federation.test/users/bob", "bob@federation.test is an account on this server."),
+        ("nobody@federation.test", "There is no account nobody@federation.test on this server."),
+        ("nobody@blog.test", "There is no account nobody@blog.test on this server."),
+        ("http://federation.test/users/nobody", "There is no account http://federation.test/users/nobody on this server."),
+    ],
+)
+async def test_local_account_rejected_before_lookup(member_client, database, account, message):
+    client = await member_client("alice")
+    looked_up = []
+
+    async def fail_lookup(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        raise OSError(f"this test makes no requests, but {host} was looked up")
+
+    client.app.extensions[FETCHER_KEY].resolver = fail_lookup
+
+    response = await follow_through_form(client, account)
+    page = await text_of(response)
+    assert response.status_code == 400
+    assert message in page
+    assert "Following accounts on this server is not supported yet" in page
+    assert looked_up == []
+    assert await outbound_follows(database) == []
+
+
+async def test_follow_of_unknown_server_says_to_check_name(member_client, database):
+    client = await member_client("alice")
+
+    async def no_such_host(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    client.app.extensions[FETCHER_KEY].resolver = no_such_host
+
+    response = await follow_through_form(client, "someone@nowhere.test")
+    page = await text_of(response)
+    assert response.status_code == 400
+    assert "Could not find a server called nowhere.test. Check the spelling of the server name." in page
+    assert "gaierror" not in page
+    assert await outbound_follows(database) == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_unreachable_server_message_names_no_exception(member_client, host):
+    client = await member_client("alice")
+    port = free_port()
+
+    response = await follow_through_form(client, f"someone@{host}:{port}")
+    page = await text_of(response)
+    assert response.status_code == 400
+    assert f"Could not reach the server {host}:{port}" in page
+    assert "Check the server name and port" in page
+    assert re.search(r"\b[A-Z][A-Za-z]*(Error|Exception|Timeout)\b", page) is None
+
+
+async def test_follow_form_accepts_http_only_where_allowed(member_client, remote, settings):
+    client = await member_client("alice")
+    response = await follow_through_form(client, "nonsense")
+    assert "starting with https:// or http://" in await text_of(response)
+
+    production_like = dataclasses.replace(settings, allow_private_fetch=False)
+    with pytest.raises(social.InvalidAccount, match="only over https"):
+        social.parse_account(production_like, remote.actor_uri)
+    with pytest.raises(social.InvalidAccount, match=r"starting with https://\.$"):
+        social.parse_account(production_like, "nonsense")
+    assert social.parse_account(production_like, "https://example.social/users/x").is_url
+
+
+def _timed_out_fetch() -> FetchError:
+    try:
+        try:
+            raise TimeoutError
+        except TimeoutError:
+            raise FetchError("https://slow.test/.well-known/webfinger", "no complete response within 30 s (timed out)") from None
+    except FetchError as error:
+        return error
+
+
+def test_timeout_message_says_try_later():
+    error = RemoteObjectError("someone@slow.test", "no complete response")
+    error.__cause__ = _timed_out_fetch()
+    message = social.follow_error_message("someone@slow.test", error)
+    assert message == "The server slow.test did not answer in time. Try again later."
 
 
 async def test_unfollow_sends_undo_and_removes_follow(member_client, remote, processor, database):
@@ -292,3 +386,27 @@ async def test_follow_lists_paged(member_client, database, path, direction, head
 
 def _listed_users(page: str) -> set[int]:
     return {int(number) for number in re.findall(r"far\.test/users/user(\d+)", page)}
+
+
+async def test_pending_follow_listed_as_request(member_client, remote, database):
+    client = await member_client("alice")
+    await follow_through_form(client, remote.actor_uri)
+    await _add_follows(database, "outbound", 2)
+
+    page = await text_of(await client.get("/social/following"))
+    requests_part, following_part = page.split('<section class="following">')
+    assert "You follow 2 accounts" in following_part
+    assert "Your follow requests (1)" in requests_part
+    assert f'value="{remote.actor_uri}"' in requests_part
+    assert "waiting for their server to accept" in requests_part
+    assert remote.actor_uri not in following_part
+    assert _listed_users(following_part) == {1, 2}
+
+
+async def test_only_pending_follow_counts_none(member_client, remote):
+    client = await member_client("alice")
+    await follow_through_form(client, remote.actor_uri)
+    page = await text_of(await client.get("/social/following"))
+    assert "You follow 0 accounts" in page
+    assert "You follow 1 account" not in page
+    assert "Your follow requests (1)" in page
