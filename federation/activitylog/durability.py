@@ -46,8 +46,9 @@ def sync_file(fd: int) -> None:
     """Flush a file's data, and the metadata needed to read it back, to the disk.
 
     fdatasync skips metadata such as the modification time, which the log
-    never reads, and costs less than fsync on Linux. It still writes a
-    changed file size, so appended records are durable.
+    never reads. On ext4 it measured about 7 % faster than fsync for 64 KiB
+    appends (see bench/README.md). POSIX requires it to write a changed file
+    size, so appended records are durable.
     """
     _sync_data(fd)
 

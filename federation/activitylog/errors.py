@@ -41,16 +41,16 @@ class LogLockedError(ActivityLogError):
         self.pid = pid
         self.command = command
         opened = f"activity log for actor {actor_id!r} in {self.lock_path.parent} is already open in"
-        shown = command if command is None or len(command) <= 120 else command[:117] + "..."
+        command_text = command if command is None or len(command) <= 120 else command[:117] + "..."
         if command is not None and "event-processor" in command.split():
             advice = (
-                f"{opened} process {pid}, the EventProcessor ({shown}). Stop it and try again: press Ctrl-C "
+                f"{opened} process {pid}, the EventProcessor ({command_text}). Stop it and try again: press Ctrl-C "
                 "in the terminal of 'make run', which started it, or stop 'rose-ash event-processor'."
             )
         else:
             holder = f"process {pid}" if pid is not None else "another process (pid unknown)"
-            if shown is not None:
-                holder += f" ({shown})"
+            if command_text is not None:
+                holder += f" ({command_text})"
             # The EventProcessor is the only process that keeps logs open for long.
             advice = (
                 f"{opened} {holder}. That is most likely the EventProcessor, which 'make run' and "

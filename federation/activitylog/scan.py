@@ -568,15 +568,18 @@ def iter_records(
             seq += 1
 
 
-def _read_record_v2(file, seq: int, wanted: bool) -> tuple[bytes | None, int]:
-    """Read one record at the file position; return its payload if ``wanted`` and its size, or size -1 if it fails a check."""
+def _read_record_v2(file, seq: int, keep_payload: bool) -> tuple[bytes | None, int]:
+    """Read one record at the file position and return its payload (None unless ``keep_payload``) and its size.
+
+    The size is -1 when the record fails a check.
+    """
     header = file.read(V2_HEADER_SIZE)
     if len(header) < V2_HEADER_SIZE:
         return None, -1
     length, record_seq, length_check = V2_RECORD_HEADER.unpack(header)
     if length_check != length ^ LENGTH_CHECK_MASK or record_seq != seq:
         return None, -1
-    if not wanted:
+    if not keep_payload:
         file.seek(length + 4, os.SEEK_CUR)
         return None, RECORD_OVERHEAD + length
     data = file.read(length + 4)
@@ -588,14 +591,14 @@ def _read_record_v2(file, seq: int, wanted: bool) -> tuple[bytes | None, int]:
     return data[:length], RECORD_OVERHEAD + length
 
 
-def _read_record_v1(file, seq: int, wanted: bool) -> tuple[bytes | None, int]:
+def _read_record_v1(file, seq: int, keep_payload: bool) -> tuple[bytes | None, int]:
     header = file.read(V1_HEADER_SIZE)
     if len(header) < V1_HEADER_SIZE:
         return None, -1
     header_crc, length, payload_crc, record_seq = V1_RECORD_HEADER.unpack(header)
     if zlib.crc32(header[4:]) != header_crc or record_seq != seq:
         return None, -1
-    if not wanted:
+    if not keep_payload:
         file.seek(length, os.SEEK_CUR)
         return None, RECORD_OVERHEAD + length
     payload = file.read(length)

@@ -213,8 +213,8 @@ def _password_page(errors: list[str] | None = None, notice: str | None = None):
     return render_template("federation/password.html", errors=errors or [], notice=notice)
 
 
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
 
 
 def _signed_out_notice(ended: EndedSessions, revoked_sign_ins: int) -> str:

@@ -174,13 +174,13 @@ def run(quiet: bool) -> None:
 def connection_advice(service: str) -> str:
     """Return the next step for an operator whose command could not connect to PostgreSQL or Redis."""
     variable = "DATABASE_URL" if service == "PostgreSQL" else "REDIS_URL"
-    kept = "database" if service == "PostgreSQL" else "Redis data"
+    stored = "database" if service == "PostgreSQL" else "Redis data"
     if os.environ.get(variable):
         return (f"Check that the server {variable} names is running, or unset {variable} "
                 f"to use the one 'make run' starts.")
     if os.environ.get("ROSE_ASH_ENV", "dev") != "dev":
         return f"Check that {service} is running, or set {variable} to a server that is."
-    return (f"Start 'make run' in another terminal (it keeps its {kept} under .run/), "
+    return (f"Start 'make run' in another terminal (it keeps its {stored} under .run/), "
             f"or set {variable} to a {service} server that is running.")
 
 

@@ -54,7 +54,7 @@ def port_bind_error(host: str, port: int) -> str | None:
 
 
 def _process_alive(pid: int) -> bool:
-    # A zombie still answers kill(pid, 0), so read its state where there is a /proc (Linux).
+    # kill(pid, 0) succeeds for a zombie too, so read the process state from /proc where it exists (Linux).
     if Path("/proc/self/stat").exists():
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
@@ -244,8 +244,8 @@ class EmbeddedRedis:
         status = self.process.poll()
         if status is None:
             return None
-        how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
-        return f"its process {self.process.pid} {how}; see {self.data_dir / 'redis.log'}"
+        ending = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
+        return f"its process {self.process.pid} {ending}; see {self.data_dir / 'redis.log'}"
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

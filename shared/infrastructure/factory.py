@@ -158,7 +158,8 @@ def _install_request_hooks(app: Quart, settings: Settings) -> None:
         try:
             await check_csrf()
         except CSRFError:
-            # Without Redis there is no session, hence no token: answer 503 naming Redis, not "Form expired".
+            # Without Redis there is no session and so no token. Respond 503 naming Redis, not "Form expired".
+            # NOTE: a GET page with a form still renders while Redis is down; only its POST gets this 503.
             await check_session_store()
             raise
 

@@ -24,7 +24,7 @@ _failed_requests_only = _FailedRequestsOnly()
 
 
 def configure_logging(level: str | None = None) -> None:
-    """Set up the root handler, and the access log as the ACCESS_LOG variable asks (all, errors or off)."""
+    """Set up the root handler, and the access log as the ACCESS_LOG variable sets it (all, errors or off)."""
     logging.basicConfig(
         level=(level or os.environ.get("LOG_LEVEL") or "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

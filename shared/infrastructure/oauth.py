@@ -247,7 +247,7 @@ def _create_blueprint() -> Blueprint:
         entry = pending.pop(request.args.get("state") or "", None)
         session[PENDING_KEY] = pending
         if entry is None:
-            # A sign-in started while Redis was down left no session behind; say so instead of blaming the browser.
+            # A sign-in started while Redis was down left no session behind, so report Redis instead of blaming the browser.
             await check_session_store()
             return await _sign_in_failed(
                 "This sign-in has expired or was already completed, or your browser did not keep our cookie. "

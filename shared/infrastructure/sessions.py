@@ -173,9 +173,9 @@ async def check_session_store() -> None:
 
     A request without a session cookie never reads Redis, so a missing session
     looks the same whether the browser dropped our cookie or Redis is down.
-    Call this before answering "Form expired" or "your browser did not keep
-    our cookie": it PINGs Redis, and a 503 that names Redis replaces the
-    misleading answer.
+    Call this before responding "Form expired" or "your browser did not keep
+    our cookie". It PINGs Redis, and a 503 that names Redis replaces the
+    misleading message.
     """
     redis_url = current_app.extensions["settings"].redis_url
     if isinstance(session, ServerSession) and session.unavailable_reason:

@@ -197,7 +197,7 @@ def _sign_in_at_federation(browser: httpx.Client, urls: dict[str, str]) -> None:
     assert signed_in.status_code == 200
 
 
-def test_cached_blog_page_not_served_to_signed_in_browser(apps):
+def test_page_cache_skips_sso_browser(apps):
     urls = apps.urls
     with httpx.Client(timeout=10) as crawler:
         crawler.get(f"{urls['blog']}/")

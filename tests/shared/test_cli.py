@@ -223,7 +223,7 @@ def test_busy_app_port_names_the_app():
     assert "make run" in lines[0]
 
 
-def test_run_stops_before_starting_on_a_busy_app_port():
+def test_run_busy_app_port():
     import socket
 
     from shared.infrastructure.config import load_settings

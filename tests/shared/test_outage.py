@@ -39,7 +39,7 @@ async def test_redis_outage_is_a_503_page(app_client, demo_database_url, caplog)
     assert "cannot reach Redis" in await text_of(response)
 
 
-async def test_redis_outage_form_post_is_503_not_form_expired(app_client, demo_database_url):
+async def test_redis_outage_form_post_503(app_client, demo_database_url):
     # Without Redis no session cookie was ever set, so the form arrives with no session behind it.
     dead = f"redis://127.0.0.1:{free_port()}/0"
     client = await app_client("cart", settings_for(demo_database_url, dead))

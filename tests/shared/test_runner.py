@@ -1,4 +1,4 @@
-"""``make run`` notices an embedded PostgreSQL or Redis that stops, says which, and stops everything."""
+"""``make run`` notices an embedded PostgreSQL or Redis that stops, names it, and stops everything."""
 
 from __future__ import annotations
 
